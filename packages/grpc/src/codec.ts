@@ -37,8 +37,8 @@ export function serviceDefinition(service: DescService): Record<string, MethodDe
   return Object.fromEntries(service.methods.map((m) => [m.localName, methodDefinition(m)]));
 }
 
-/** Every file a service needs, itself first, each once, encoded as FileDescriptorProto (for reflection). */
-export function encodedFiles(services: DescService[]): Buffer[] {
+/** Every file the services (and `extra` files) need, each once, encoded as FileDescriptorProto (for reflection). */
+export function encodedFiles(services: DescService[], extra: DescFile[] = []): Buffer[] {
   const seen = new Set<string>();
   const out: Buffer[] = [];
   const visit = (file: DescFile) => {
@@ -49,5 +49,6 @@ export function encodedFiles(services: DescService[]): Buffer[] {
     file.dependencies.forEach(visit);
   };
   for (const s of services) visit(s.file);
+  extra.forEach(visit);
   return out;
 }

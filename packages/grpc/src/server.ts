@@ -7,6 +7,7 @@ import {
   type MessageInitShape,
 } from "@bufbuild/protobuf";
 import { PingService } from "@concord/proto/common/v1/common";
+import { file_google_rpc_error_details } from "@concord/proto/google/rpc/error_details";
 import {
   Health,
   type HealthCheckRequest,
@@ -87,7 +88,8 @@ export class ConcordServer {
   /** Binds the address (`host:port`, port 0 = any) with reflection and returns the bound port. */
   async listen(address: string): Promise<number> {
     if (!this.#started) {
-      const files = encodedFiles(this.#services);
+      // ErrorInfo's file too, so that reflection clients (grpcurl) can print error details.
+      const files = encodedFiles(this.#services, [file_google_rpc_error_details]);
       const root = Object.fromEntries(
         this.#services.map((s) => [s.typeName, { fileDescriptorProtos: files }]),
       );
@@ -196,11 +198,11 @@ export class ConcordServer {
     const code = err ? Code[err.code] : "OK";
     this.#opts.metrics.handled.inc({ ...labels, code });
     this.#opts.metrics.latency.observe(labels, seconds);
-    const entry = { method: labels.method, service: labels.service, code, ms: seconds * 1000, caller };
+    const entry = { rpc: `${labels.service}/${labels.method}`, code, ms: seconds * 1000, caller };
     if (!err) this.#opts.logger.info(entry, "rpc");
     else if (err.code === Code.INTERNAL || err.code === Code.UNKNOWN)
       this.#opts.logger.error({ ...entry, kind: err.kind, err: err.cause ?? err }, "rpc failed: bug");
-    else this.#opts.logger.info({ ...entry, kind: err.kind, msg: err.message }, "rpc failed");
+    else this.#opts.logger.info({ ...entry, kind: err.kind, error: err.message }, "rpc failed");
   }
 
   #unary(method: DescMethod, fn: AnyHandler, isPublic: boolean): grpc.handleUnaryCall<unknown, unknown> {

@@ -1,9 +1,9 @@
-export { ADMIN_TOKEN_FILE, dataDir, SECRET_FILE, tokenSecret } from "./secrets";
 export {
+  type ConcordProcess,
+  type ProcessOptions,
   runStandalone,
   runUntilSignalled,
   startProcess,
-  type ConcordProcess,
-  type ProcessOptions,
 } from "./process";
-export { systemClock, type Clock, type RunningService, type ServiceDeps, type ServiceModule } from "./types";
+export { ADMIN_TOKEN_FILE, dataDir, SECRET_FILE, tokenSecret } from "./secrets";
+export { type Clock, type RunningService, type ServiceDeps, type ServiceModule, systemClock } from "./types";

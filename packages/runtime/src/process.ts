@@ -3,17 +3,17 @@ import { join, resolve } from "node:path";
 import { ConfigError, env, envInt, parseAddress } from "@concord/config";
 import {
   connect,
+  type EmbeddedServer,
   ensureDatabase,
   migrate,
+  type Sql,
   startEmbeddedPostgres,
   withDatabase,
-  type EmbeddedServer,
-  type Sql,
 } from "@concord/db";
-import { openEventLog, startRelay, type EventLog, type Relay } from "@concord/events";
-import { ConcordServer, createLogger, Metrics, TokenAuthority, type Logger } from "@concord/grpc";
+import { type EventLog, openEventLog, type Relay, startRelay } from "@concord/events";
+import { ConcordServer, createLogger, type Logger, Metrics, TokenAuthority } from "@concord/grpc";
 import { ADMIN_TOKEN_FILE, dataDir as defaultDataDir, tokenSecret } from "./secrets";
-import { systemClock, type RunningService, type ServiceModule } from "./types";
+import { type RunningService, type ServiceModule, systemClock } from "./types";
 
 /** How {@link startProcess} runs. */
 export interface ProcessOptions {
@@ -40,7 +40,9 @@ export interface ConcordProcess {
 /** Pending migrations of a module: journal entries not yet recorded as applied. */
 async function pendingMigrations(sql: Sql, module: ServiceModule): Promise<number> {
   if (!module.migrations) return 0;
-  const journal = JSON.parse(await readFile(join(module.migrations.folder, "meta", "_journal.json"), "utf8")) as {
+  const journal = JSON.parse(
+    await readFile(join(module.migrations.folder, "meta", "_journal.json"), "utf8"),
+  ) as {
     entries: unknown[];
   };
   const table = `migrations_${module.migrations.schema}`;
@@ -58,7 +60,8 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
   const logger = createLogger(options.name);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err) => logger.error({ err }, "shutdown step failed"));
+    for (const fn of cleanups.reverse())
+      await fn().catch((err) => logger.error({ err }, "shutdown step failed"));
     cleanups.length = 0;
   };
   try {
@@ -68,7 +71,8 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
 
     let databaseUrl = env("DATABASE_URL");
     if (!databaseUrl) {
-      if (!data) throw new ConfigError("DATABASE_URL is not set: a standalone service needs a shared Postgres");
+      if (!data)
+        throw new ConfigError("DATABASE_URL is not set: a standalone service needs a shared Postgres");
       const pgLog = createLogger("postgres", process.env.LOG_LEVEL === "debug" ? "debug" : "warn");
       const embedded: EmbeddedServer = await startEmbeddedPostgres(join(data, "postgres"), {
         log: (line) => pgLog.debug({ line }, "postgres"),
@@ -96,11 +100,12 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
     }
 
     const natsUrl = env("NATS_URL");
-    if (!natsUrl && !data) throw new ConfigError("NATS_URL is not set: a standalone service needs the shared JetStream");
+    if (!natsUrl && !data)
+      throw new ConfigError("NATS_URL is not set: a standalone service needs the shared JetStream");
     const events: EventLog = await openEventLog({
       natsUrl,
       dataDir: data ? join(data, "events") : undefined,
-      streamName: env("CONCORD_EVENT_STREAM"),
+      stream: env("CONCORD_EVENT_STREAM"),
     });
     cleanups.push(() => events.close());
 
@@ -116,7 +121,15 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
     const relays: Relay[] = [];
     for (const module of options.modules) {
       running.push(
-        await module.start({ server, sql, events, logger: logger.child({ module: module.name }), metrics, tokens, clock: systemClock }),
+        await module.start({
+          server,
+          sql,
+          events,
+          logger: logger.child({ module: module.name }),
+          metrics,
+          tokens,
+          clock: systemClock,
+        }),
       );
       if (module.publishesEvents && module.migrations) {
         relays.push(startRelay({ sql, schema: module.migrations.schema, log: events, logger }));
@@ -168,7 +181,9 @@ export async function runUntilSignalled(
     proc = await startProcess(options);
   } catch (err) {
     const config = err instanceof ConfigError;
-    console.error(`${options.name}: ${config ? "configuration error: " : "cannot start: "}${(err as Error).message}`);
+    console.error(
+      `${options.name}: ${config ? "configuration error: " : "cannot start: "}${(err as Error).message}`,
+    );
     if (!config) console.error((err as Error).stack);
     process.exit(config ? 2 : 1);
   }

@@ -16,7 +16,10 @@ export const ADMIN_TOKEN_FILE = "admin.token";
 export async function tokenSecret(dataDir?: string): Promise<string> {
   const fromEnv = env("CONCORD_TOKEN_SECRET");
   if (fromEnv) return fromEnv;
-  if (!dataDir) throw new ConfigError("CONCORD_TOKEN_SECRET is not set: every service must share the controller's secret");
+  if (!dataDir)
+    throw new ConfigError(
+      "CONCORD_TOKEN_SECRET is not set: every service must share the controller's secret",
+    );
   const file = join(dataDir, SECRET_FILE);
   if (!existsSync(file)) {
     await mkdir(dataDir, { recursive: true });
