@@ -1,0 +1,24 @@
+/** What a benchmark scenario gets to prepare its calls. */
+export interface BenchContext {
+  /** gRPC address of the server under test. */
+  address: string;
+  adminToken: string;
+  /** Issues a token for any identity (the bench knows the controller's secret). */
+  issue(tag: string): Promise<string>;
+}
+
+/** One RPC to load, measured beside the no-op baseline. */
+export interface BenchCall {
+  label: string;
+  /** ghz call name, `package.Service.Method`. */
+  call: string;
+  /** Request JSON; ghz templates ({{.RequestNumber}}, {{.WorkerID}}) may spread calls over many entities. */
+  data: unknown;
+  token: string;
+}
+
+/** A service's hot RPCs: `prepare` creates the state the calls need through the public API. */
+export interface Scenario {
+  service: string;
+  prepare(ctx: BenchContext): Promise<BenchCall[]>;
+}
