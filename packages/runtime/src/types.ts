@@ -1,14 +1,10 @@
+import type { Clock } from "@concord/clock";
 import type { MigrationSet, Sql } from "@concord/db";
 import type { EventLog } from "@concord/events";
 import type { ConcordServer, Logger, Metrics, TokenAuthority } from "@concord/grpc";
 
-/** A source of the current time; tests inject a manual one. */
-export interface Clock {
-  now(): Date;
-}
-
-/** The system clock. */
-export const systemClock: Clock = { now: () => new Date() };
+export type { Clock } from "@concord/clock";
+export { systemClock } from "@concord/clock";
 
 /** What the runtime hands a service module when it starts it. */
 export interface ServiceDeps {
