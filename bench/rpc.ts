@@ -2,7 +2,7 @@
 // same server, same settings, same run. Starts an all-in-one controller on a temporary data folder unless
 // BENCH_ADDRESS (+ BENCH_TOKEN_SECRET) points at a running deployment. Results: bench/RESULTS.md.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,8 +26,12 @@ async function startController(): Promise<{ address: string; secret: string; sto
     env: { ...process.env, CONCORD_DATA: data, CONCORD_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: "warn", CONCORD_METRICS_ADDR: "off" },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  const logFile = join(tmpdir(), `concord-bench-controller-${port}.log`);
+  const log = createWriteStream(logFile);
+  console.error(`controller log (warnings and errors): ${logFile}`);
   await new Promise<void>((ok, fail) => {
     let out = "";
+    child.stdout.pipe(log);
     child.stdout.on("data", (b) => {
       out += b;
       if (out.includes("is SERVING")) ok();

@@ -32,6 +32,8 @@ export interface GhzRun {
   durationSeconds: number;
   /** Requests skipped at the start (warm-up). */
   skipFirst: number;
+  /** A fixed number of requests instead of `durationSeconds`. */
+  total?: number;
 }
 
 /** What a run measured. */
@@ -54,8 +56,7 @@ export function runGhz(ghz: string, run: GhzRun): GhzResult {
     `--metadata=${JSON.stringify({ authorization: `Bearer ${run.token}` })}`,
     `--connections=${run.connections}`,
     `--concurrency=${run.concurrency}`,
-    `--duration=${run.durationSeconds}s`,
-    `--skipFirst=${run.skipFirst}`,
+    ...(run.total ? [`--total=${run.total}`] : [`--duration=${run.durationSeconds}s`, `--skipFirst=${run.skipFirst}`]),
     "--timeout=10s",
     run.address,
   ];

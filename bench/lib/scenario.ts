@@ -15,6 +15,8 @@ export interface BenchCall {
   /** Request JSON; ghz templates ({{.RequestNumber}}, {{.WorkerID}}) may spread calls over many entities. */
   data: unknown;
   token: string;
+  /** A fixed number of requests instead of the duration (for calls that cannot repeat, such as AddRelation). */
+  total?: number;
 }
 
 /** A service's hot RPCs: `prepare` creates the state the calls need through the public API. */

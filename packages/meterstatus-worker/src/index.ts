@@ -3,6 +3,8 @@ export type { ConnectedConfig } from "./connected";
 export { ConnectedWorker, startConnectedWorker, validateConnectedConfig } from "./connected";
 export type { MeterStatusWorkerErrorKind } from "./errors";
 export { isMeterStatusWorkerError, MeterStatusWorkerError } from "./errors";
+export type { GrpcMeterStatusClientOptions } from "./grpc-client";
+export { GrpcMeterStatusClient } from "./grpc-client";
 export type { IsolatedConfig } from "./isolated";
 export {
   DEFAULT_AMBER_GRACE_MS,

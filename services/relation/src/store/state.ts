@@ -617,6 +617,8 @@ export class RelationState {
     validateSettingsKeys(supplied);
     return this.#tx(model, async (tx, ch) => {
       await this.#model(tx, model);
+      // Concurrent EnterScope calls of one unit queue here, so the in-scope check below cannot race the insert.
+      await tx`select 1 from relation.unit where model_uuid = ${model} and name = ${unitName} for update`;
       const [inScope] = await tx<{ uuid: string }[]>`
         select ru.uuid from relation.relation_unit ru
         join relation.relation_endpoint re on re.uuid = ru.relation_endpoint_uuid
@@ -631,7 +633,6 @@ export class RelationState {
       }
       const unit = await readUnit(tx, model, unitName);
       if (!unit) throw notFound.unit(unitName);
-      await tx`select 1 from relation.unit where uuid = ${unit.uuid} for share`;
       const relation = await this.#lockRelation(tx, model, relationUuid, "share");
       if (relation.life !== "alive")
         throw fail(

@@ -1,11 +1,17 @@
 // Runs meterstatus.json. `triggers` and `workers` run against @concord/meterstatus-worker on a manual clock,
 // with a real agent data dir, a real charm dir and a real meter-status-changed script run through
-// @concord/hook-runner under the machine lock. `controller` runs against a ControllerSubject: today the pure
-// domain of @concord/meterstatus (`domainSubject`); a gRPC-backed subject can be passed to `meterStatusSuite`.
+// @concord/hook-runner under the machine lock. `controller` runs against a ControllerSubject: by default the
+// real meterstatus service over gRPC on a fresh Postgres database (`grpcSubject`); checks whose inputs the
+// service cannot hold (a stored NOT AVAILABLE, a metrics manager that is NOT SET) use the pure domain and are
+// counted on stderr. `domainSubject` runs the whole section on the pure domain.
+import { randomUUID } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { systemClock } from "@concord/clock";
+import { createTestDatabase } from "@concord/db";
+import { type Client, createClient } from "@concord/grpc";
 import { MachineLock } from "@concord/hook-runner";
 import {
   combineMeterStatus,
@@ -19,6 +25,7 @@ import {
   toAgentMeterStatus,
   unitEffectiveMeterStatus,
 } from "@concord/meterstatus/domain";
+import { type MeterStatusFixture, startMeterStatusFixture } from "@concord/meterstatus/testing";
 import {
   DiskStateFile,
   getTriggers,
@@ -30,6 +37,7 @@ import {
   nullLogger,
 } from "@concord/meterstatus-worker";
 import { FakeMeterStatusClient, RecordingRunner } from "@concord/meterstatus-worker/testing";
+import { MeterStatusService } from "@concord/proto/meterstatus/v1/meterstatus";
 import { parse, stringify } from "yaml";
 import type { CaseResult, Suite } from "../types";
 
@@ -180,8 +188,176 @@ export function meterStatusSuite(subject: ControllerSubject): Suite {
   };
 }
 
-/** The suite run by the harness: the controller section against the pure domain. */
-export const suite: Suite = meterStatusSuite(domainSubject);
+const SETTABLE = ["GREEN", "AMBER", "RED"];
+const MM_STATUSES: Record<string, string> = {
+  GREEN: "ok",
+  AMBER: "failed to send metrics",
+  RED: "failed to send metrics, exceeded grace period",
+};
+
+/**
+ * The controller section against the real service: a fresh model per check, units appearing through unit
+ * events, statuses set through SetMeterStatus, the metrics manager driven through RecordMetricsSend on the
+ * service's clock, and the answers read back through GetMeterStatus (as the unit's agent) and
+ * ListMeterStatuses. `fallbacks` counts the checks the service cannot express, run on `domainSubject`.
+ */
+export function grpcSubject(
+  fx: MeterStatusFixture,
+  clock: { set(ms: number): void },
+): ControllerSubject & {
+  fallbacks: number;
+  close(): void;
+} {
+  const now = T0 * 1000;
+  const admin = createClient(MeterStatusService, fx.address, { token: fx.adminToken });
+  let agentToken: string | undefined;
+  const agent = async (): Promise<Client<typeof MeterStatusService>> => {
+    agentToken ??= await fx.issue(UNIT_TAG);
+    return createClient(MeterStatusService, fx.address, { token: agentToken });
+  };
+  const newModel = async (withUnit = true) => {
+    const model = randomUUID();
+    if (withUnit) await fx.unitEvent(model, UNIT_NAME);
+    return model;
+  };
+  const setUnit = async (model: string, st: Status) => {
+    if (st.code === "NOT SET") return;
+    await admin.setMeterStatus({ modelUuid: model, target: { case: "unit", value: UNIT_NAME }, ...st });
+  };
+  // GREEN: nothing sent yet and no failure; AMBER: a success just now, then 3 failures; RED: 3 failures only.
+  const setMetricsManager = async (model: string, code: string) => {
+    clock.set(now);
+    if (code === "AMBER") await admin.recordMetricsSend({ modelUuid: model, success: true });
+    if (code !== "GREEN") {
+      for (let i = 0; i < 3; i++) await admin.recordMetricsSend({ modelUuid: model, success: false });
+    }
+  };
+  const agentStatus = async (model: string): Promise<Status> => {
+    const client = await agent();
+    try {
+      const r = (await client.getMeterStatus({ modelUuid: model, units: [UNIT_NAME] })).results[0];
+      return { code: r?.code ?? "", info: r?.info ?? "" };
+    } finally {
+      client.close();
+    }
+  };
+  const listed = async (model: string) => (await admin.listMeterStatuses({ modelUuid: model })).units[0];
+  const canSetUnit = (st: Status) => (st.code === "NOT SET" ? st.info === "" : SETTABLE.includes(st.code));
+  const canSetMm = (st: Status) => MM_STATUSES[st.code] === st.info;
+
+  const subject = {
+    fallbacks: 0,
+    close: () => admin.close(),
+    async combine(a: string, b: string) {
+      if (!(a in MM_STATUSES) || !canSetUnit({ code: b, info: b === "NOT SET" ? "" : "b" })) {
+        subject.fallbacks++;
+        return domainSubject.combine(a, b);
+      }
+      const model = await newModel();
+      await setMetricsManager(model, a);
+      await setUnit(model, { code: b, info: "b" });
+      return (await listed(model))?.effective?.code ?? "";
+    },
+    async metricsManagerStatus(s: Parameters<ControllerSubject["metricsManagerStatus"]>[0]) {
+      const model = await newModel(false);
+      if (s.secondsSinceLastSuccessfulSend !== null) {
+        clock.set(now - s.secondsSinceLastSuccessfulSend * 1000);
+        await admin.recordMetricsSend({ modelUuid: model, success: true });
+      }
+      clock.set(now);
+      await admin.setMetricsGracePeriod({
+        modelUuid: model,
+        gracePeriodSeconds: BigInt(s.gracePeriodSeconds),
+      });
+      for (let i = 0; i < s.consecutiveErrors; i++) {
+        await admin.recordMetricsSend({ modelUuid: model, success: false });
+      }
+      const st = (await admin.getMetricsManager({ modelUuid: model })).status;
+      return { code: st?.code ?? "", info: st?.info ?? "" };
+    },
+    async unitGetMeterStatus(mm: Status, unit: Status) {
+      if (!canSetMm(mm) || !canSetUnit(unit)) {
+        subject.fallbacks++;
+        return domainSubject.unitGetMeterStatus(mm, unit);
+      }
+      const model = await newModel();
+      await setMetricsManager(model, mm.code);
+      await setUnit(model, unit);
+      const eff = (await listed(model))?.effective;
+      return { effective: { code: eff?.code ?? "", info: eff?.info ?? "" }, api: await agentStatus(model) };
+    },
+    async agentView(status: Status) {
+      // NOT AVAILABLE is what a unit the service does not know reads as.
+      const known = status.code !== "NOT AVAILABLE";
+      if (known && !canSetUnit(status)) {
+        subject.fallbacks++;
+        return domainSubject.agentView(status);
+      }
+      const model = await newModel(known);
+      if (known) await setUnit(model, status);
+      return agentStatus(model);
+    },
+    async setMeterStatus(target: "unit" | "model", code: string, info: string) {
+      const model = await newModel(target === "unit");
+      try {
+        if (target === "model") await admin.setModelMeterStatus({ modelUuid: model, code, info });
+        else
+          await admin.setMeterStatus({
+            modelUuid: model,
+            target: { case: "unit", value: UNIT_NAME },
+            code,
+            info,
+          });
+        return { ok: true } as const;
+      } catch (err) {
+        return { ok: false, error: (err as Error).message } as const;
+      }
+    },
+    async statusDisplay(status: Status) {
+      if (status.code !== "NOT SET" && !canSetUnit(status)) {
+        subject.fallbacks++;
+        return domainSubject.statusDisplay(status);
+      }
+      const model = await newModel();
+      await setUnit(model, status);
+      const d = (await listed(model))?.display;
+      return d ? { color: d.color, message: d.message } : null;
+    },
+  };
+  return subject;
+}
+
+/**
+ * The suite run by the harness: the controller section against the real service (a fresh test database, an
+ * embedded event log, a clock the subject sets) over gRPC.
+ */
+export const suite: Suite = async (doc, report) => {
+  const db = await createTestDatabase();
+  const eventsDir = await mkdtemp(join(tmpdir(), "concord-meterstatus-events-"));
+  let nowMs = T0 * 1000;
+  const clock = {
+    now: () => nowMs,
+    setTimer: systemClock.setTimer,
+    set(ms: number) {
+      nowMs = ms;
+    },
+  };
+  const fx = await startMeterStatusFixture({ databaseUrl: db.url, eventsDir, clock });
+  const subject = grpcSubject(fx, clock);
+  try {
+    await meterStatusSuite(subject)(doc, report);
+    if (subject.fallbacks > 0) {
+      console.error(
+        `meterstatus: ${subject.fallbacks} controller check(s) ran on the pure domain (inputs the service cannot hold)`,
+      );
+    }
+  } finally {
+    subject.close();
+    await fx.stop();
+    await db.drop();
+    await rm(eventsDir, { recursive: true, force: true });
+  }
+};
 
 function runTriggersCase(c: Obj): void {
   const now = T0 * 1000;

@@ -1,0 +1,4 @@
+import { runStandalone } from "@concord/runtime";
+import { meterstatusModule } from "./module";
+
+await runStandalone(meterstatusModule, 17120);

@@ -1,0 +1,18 @@
+export { EVENT_KIND, meterStatusEvent, modelChannel, SCHEMA } from "./events";
+export { ModelNotifier, Wakeup } from "./notify";
+export {
+  listUnits,
+  readMetricsManager,
+  readModelMeterStatus,
+  readUnitStatuses,
+  readWorkerState,
+  recordMetricsSend,
+  removeModel,
+  removeUnit,
+  setMetricsGracePeriod,
+  setModelMeterStatus,
+  setUnitMeterStatus,
+  upsertUnit,
+  writeWorkerState,
+} from "./state";
+export type { Db, UnitRow, UnitStatusRead } from "./types";
