@@ -166,3 +166,34 @@ test("shutdown ends open streams with UNAVAILABLE and reports NOT_SERVING", asyn
   client.close();
   health.close();
 });
+
+test("a proxy forwards calls, streams, errors and the caller's token to the backend", async () => {
+  const backend = new ConcordServer({ name: "backend", logger: createLogger("b", "silent"), metrics: new Metrics(), tokens });
+  backend.add(EchoService, {
+    async echo(req, ctx) {
+      if (req.failKind) throw errors.notFound(req.failKind, `no ${req.text}`);
+      return { text: req.text, caller: ctx.identity.tag };
+    },
+    async *count(req) {
+      for (let i = 0; i < req.count; i++) yield { value: i };
+    },
+  });
+  const backendAddr = `127.0.0.1:${await backend.listen("127.0.0.1:0")}`;
+  const gateway = new ConcordServer({ name: "gateway", logger: createLogger("g", "silent"), metrics: new Metrics(), tokens });
+  gateway.addProxy(EchoService, backendAddr);
+  const gatewayAddr = `127.0.0.1:${await gateway.listen("127.0.0.1:0")}`;
+  const client = createClient(EchoService, gatewayAddr, { token: await tokens.issue("unit-mysql-1") });
+  assert.equal((await client.echo({ text: "via" })).caller, "unit-mysql-1");
+  const err = await client.echo({ text: "x", failKind: "RelationNotFound" }).catch((e) => e);
+  assert.equal(err.code, Code.NOT_FOUND);
+  assert.equal(err.kind, "RelationNotFound");
+  const values: number[] = [];
+  for await (const m of client.count({ count: 3 })) values.push(m.value);
+  assert.deepEqual(values, [0, 1, 2]);
+  const anonymous = createClient(EchoService, gatewayAddr);
+  await assert.rejects(anonymous.echo({ text: "x" }), (e: ConcordError) => e.code === Code.UNAUTHENTICATED);
+  client.close();
+  anonymous.close();
+  await gateway.shutdown();
+  await backend.shutdown();
+});

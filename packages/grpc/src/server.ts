@@ -46,6 +46,7 @@ export class ConcordServer {
   readonly #server = new grpc.Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
   readonly #opts: ServerOptions;
   readonly #services: DescService[] = [];
+  readonly #backends: grpc.Client[] = [];
   readonly #health = new Map<string, ServingStatus>([["", ServingStatus.SERVING]]);
   readonly #healthWatchers = new Set<() => void>();
   readonly #shutdown = new AbortController();
@@ -82,6 +83,66 @@ export class ConcordServer {
     this.#server.addService(serviceDefinition(service), handlers);
     this.#services.push(service);
     if ((service as DescService) !== Health) this.#health.set(service.typeName, ServingStatus.SERVING);
+    return this;
+  }
+
+  /**
+   * Forwards every call of a service to the server at `target`, untouched: request and response bytes, metadata
+   * (so the backend authenticates the caller), status, details and deadline. The gateway serves one address for a
+   * stack of single-service processes this way; reflection and health still describe the whole.
+   */
+  addProxy(service: DescService, target: string): this {
+    if (this.#started) throw new Error("services must be added before listen()");
+    const raw = (b: Buffer) => b;
+    const backend = new grpc.Client(target, grpc.credentials.createInsecure());
+    this.#backends.push(backend);
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const handlers: Record<string, grpc.UntypedHandleCall> = {};
+    for (const method of service.methods) {
+      const path = `/${service.typeName}/${method.name}`;
+      const streaming = method.methodKind === "server_streaming";
+      definition[method.localName] = {
+        path,
+        requestStream: false,
+        responseStream: streaming,
+        requestSerialize: raw,
+        requestDeserialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+        originalName: method.localName,
+      };
+      const labels = { service: service.typeName, method: method.name, type: streaming ? "proxy_stream" : "proxy_unary" };
+      const done = (code: grpc.status) => this.#opts.metrics.handled.inc({ ...labels, code: Code[code] });
+      const options = (call: ServerSurfaceCall): grpc.CallOptions => ({ deadline: call.getDeadline() });
+      handlers[method.localName] = streaming
+        ? (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+            const out = backend.makeServerStreamRequest(path, raw, raw, call.request, call.metadata, options(call));
+            call.on("cancelled", () => out.cancel());
+            out.on("data", (chunk: Buffer) => {
+              if (!call.write(chunk)) {
+                out.pause();
+                call.once("drain", () => out.resume());
+              }
+            });
+            out.on("error", () => {}); // the status event carries it
+            out.on("status", (st: grpc.StatusObject) => {
+              done(st.code);
+              if (call.cancelled) return;
+              if (st.code === grpc.status.OK) call.end(st.metadata);
+              else call.emit("error", { code: st.code, details: st.details, metadata: st.metadata });
+            });
+          }
+        : (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+            const out = backend.makeUnaryRequest(path, raw, raw, call.request, call.metadata, options(call), (err, res) => {
+              done(err?.code ?? grpc.status.OK);
+              callback(err, res);
+            });
+            call.on("cancelled", () => out.cancel());
+          };
+    }
+    this.#server.addService(definition, handlers);
+    this.#services.push(service);
+    this.#health.set(service.typeName, ServingStatus.SERVING);
     return this;
   }
 
@@ -132,6 +193,7 @@ export class ConcordServer {
         done();
       });
     });
+    for (const b of this.#backends) b.close();
   }
 
   #status(req: HealthCheckRequest): ServingStatus {
