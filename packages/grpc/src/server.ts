@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { once, setMaxListeners } from "node:events";
 import {
   create,
   type DescMessage,
@@ -54,6 +54,8 @@ export class ConcordServer {
 
   constructor(options: ServerOptions) {
     this.#opts = options;
+    // Every open stream listens for shutdown; there may be thousands.
+    setMaxListeners(0, this.#shutdown.signal);
     this.add(PingService, { ping: async () => ({ server: options.name }) });
     this.add(
       Health,

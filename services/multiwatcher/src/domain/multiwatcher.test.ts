@@ -90,6 +90,36 @@ describe("Multiwatcher", () => {
     );
   });
 
+  it("holds watchers until a replay reaches its catch-up revision, then resumes exactly", async () => {
+    const mw = new Multiwatcher({ clock: new ManualClock() });
+    mw.setLogBounds({ oldestRevision: 0, lastSequence: 3 });
+    mw.load({ revision: 0, entities: [] }, { catchUpTo: 3 });
+    const snap = track(mw.watchModel(uuid0).next());
+    const resumed = track(mw.watchModel(uuid0, { sinceRevision: 1 }).next());
+    mw.applyEvent(1, upsert(unit(uuid0, "a/0")));
+    mw.applyEvent(2, removeUnit(uuid0, "a/0"));
+    await settle();
+    assert.equal(snap.settled, false, "a half-built store is never shown");
+    assert.equal(mw.serving, false);
+    mw.applyEvent(3, upsert(unit(uuid0, "a/1")));
+    await settle();
+    assert.equal(mw.serving, true);
+    assert.equal(snap.value?.revision, 3);
+    assert.deepEqual(names(snap.value!.deltas), ["a/1"]);
+    // The replayed history knows a/0 existed at 1 and was removed at 2, although no watcher held it.
+    assert.deepEqual(names(resumed.value!.deltas), ["-a/0", "a/1"]);
+  });
+
+  it("tells whether an entity is live", () => {
+    const { mw } = setup();
+    const key = { kind: "unit", modelUUID: uuid0, id: "a/0" } as const;
+    assert.equal(mw.isLive(key), false);
+    mw.applyEvent(1, upsert(unit(uuid0, "a/0")));
+    assert.equal(mw.isLive(key), true);
+    mw.applyEvent(2, removeUnit(uuid0, "a/0"));
+    assert.equal(mw.isLive(key), false);
+  });
+
   it("sends a bookmark with the current revision after an idle interval", async () => {
     const { mw, clock } = setup();
     const w = mw.watchModel(uuid0);

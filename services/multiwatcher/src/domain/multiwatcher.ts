@@ -7,6 +7,7 @@ import { type LoadedEntity, Store } from "./store";
 import type {
   ApplyOutcome,
   Clock,
+  EntityKey,
   LogBounds,
   Logger,
   MultiwatcherConfig,
@@ -85,6 +86,8 @@ export class Multiwatcher {
   #store = new Store();
   #assembler = new CommitAssembler<{ seq: number; change: Change | undefined }>();
   #loaded = false;
+  /** The revision a load must reach before watchers are answered (the end of a replay, spec §2.3). */
+  #catchUpTo = 0;
   #shutdownError: MultiwatcherError | undefined;
   #expiryTimer: Timer | undefined;
   #nextWatcherId = 1;
@@ -147,9 +150,10 @@ export class Multiwatcher {
   /**
    * Loads the store from the snapshot source (spec §2.3), at start-up and after a non-resumable backing failure.
    * The applied revision becomes the snapshot's; the service then feeds the events after it. Watchers that asked
-   * meanwhile are answered now.
+   * meanwhile are answered once the applied revision reaches `catchUpTo` (default: the snapshot's revision), so a
+   * store rebuilt by replaying the log from an empty snapshot is never shown half-built.
    */
-  load(snapshot: Snapshot): void {
+  load(snapshot: Snapshot, options: { catchUpTo?: number } = {}): void {
     if (this.#shutdownError) return;
     if (this.#loaded) throw new MultiwatcherError("NotValid", "store already loaded");
     const entities: LoadedEntity[] = [];
@@ -171,6 +175,7 @@ export class Multiwatcher {
     this.#assembler.clear();
     this.#revision = snapshot.revision;
     this.#last = Math.max(this.#last, snapshot.revision);
+    this.#catchUpTo = Math.max(snapshot.revision, options.catchUpTo ?? 0);
     this.#loaded = true;
     this.#wakeWaiting();
   }
@@ -280,6 +285,16 @@ export class Multiwatcher {
     return this.#loaded;
   }
 
+  /** True once the store is loaded and caught up (see `load`): watchers are being answered. */
+  get serving(): boolean {
+    return this.#loaded && this.#revision >= this.#catchUpTo;
+  }
+
+  /** True when the store holds the entity and it is not removed (for authorisation checks). */
+  isLive(key: EntityKey): boolean {
+    return this.#store.isLive(key);
+  }
+
   /** The report of spec §10.1. */
   report(): Report {
     const queue = this.#config.queueStats?.() ?? { size: 0, ageSeconds: 0 };
@@ -349,7 +364,7 @@ export class Multiwatcher {
 
   /** Answers an outstanding `next()` if there is something to answer; otherwise leaves it waiting. */
   #serve(state: WatcherState): void {
-    if (!state.pending || !this.#loaded || this.#shutdownError) return;
+    if (!state.pending || !this.serving || this.#shutdownError) return;
     const a = this.#revision;
     if (state.position === undefined) {
       if (state.since === undefined) {
@@ -410,7 +425,7 @@ export class Multiwatcher {
 
   #bookmark(state: WatcherState): void {
     state.bookmarkTimer = undefined;
-    if (!state.pending || state.status !== "open" || !this.#loaded || this.#shutdownError) return;
+    if (!state.pending || state.status !== "open" || !this.serving || this.#shutdownError) return;
     this.#answer(
       state,
       { revision: this.#revision, snapshot: false, bookmark: true, deltas: [] },

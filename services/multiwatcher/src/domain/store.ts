@@ -71,6 +71,12 @@ export class Store {
     return this.#entries.size;
   }
 
+  /** True when the entity has a live entry (not a tombstone). */
+  isLive(key: EntityKey): boolean {
+    const e = this.#entries.get(keyString(key));
+    return e !== undefined && !e.removed;
+  }
+
   /** Fills an empty store from a snapshot; entities with equal revisions keep the given order. */
   load(entities: LoadedEntity[]): void {
     const sorted = entities.map((e, i) => ({ ...e, i })).sort((a, b) => a.revision - b.revision || a.i - b.i);

@@ -1,14 +1,44 @@
-// Runs multiwatcher case files (../../cases/multiwatcher.json format) in process against the multiwatcher domain:
-// an in-memory event log, one Multiwatcher per replica fed synchronously, and a manual clock.
+// Runs multiwatcher case files (../../cases/multiwatcher.json format). By default in process against the
+// multiwatcher domain: an in-memory event log, one Multiwatcher per replica fed synchronously, and a manual clock.
+// With CONCORD_MW_CONFORMANCE=grpc, every stream-safe case (the file's `grpc_runs` convention) runs against the
+// real service instead: events appended to a real (embedded) event log, one feed and gRPC server per replica, and
+// results read from real WatchModel / WatchController streams. Cases that need a store rebuilt from a snapshot
+// source after a non-resumable failure, or that are not stream-safe, still run on the domain, marked "[domain]".
 import { randomUUID } from "node:crypto";
-import { create, equals, fromJson, type JsonObject, toJson } from "@bufbuild/protobuf";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create, equals, fromJson, type JsonObject, toBinary, toJson } from "@bufbuild/protobuf";
+import {
+  type EventLog,
+  EventLogError,
+  type LogMessage,
+  openEmbeddedLog,
+  type SubscribeOptions,
+  type Subscription,
+  subjectFor,
+} from "@concord/events";
+import {
+  type Client,
+  Code,
+  ConcordError,
+  ConcordServer,
+  createClient,
+  createLogger,
+  Metrics,
+  TokenAuthority,
+} from "@concord/grpc";
 import {
   type Delta,
+  type Feed,
   ManualClock,
   Multiwatcher,
   MultiwatcherError,
+  MultiwatcherService,
+  multiwatcherHandlers,
   parseScope,
   type Report,
+  startFeed,
   type Watcher,
   type WatchResult,
 } from "@concord/multiwatcher";
@@ -64,6 +94,17 @@ function protoToCaseJson(entity: Entity): Json {
   if (idField) delete rest[idField];
   if (typeof rest.life === "string") rest.life = rest.life.replace(/^LIFE_/, "").toLowerCase();
   return { kind, modelUUID: modelUuid ?? "", id: id ?? "", ...rest };
+}
+
+/** An error read from a gRPC watch stream: its status name, message and the oldest resumable revision. */
+class StreamError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly oldestRevision?: number,
+  ) {
+    super(message);
+  }
 }
 
 interface Outstanding {
@@ -160,9 +201,10 @@ class CaseRun {
     };
   }
 
-  async publish(changes: Step[], label: Json | undefined): Promise<void> {
+  /** The events of one publishing step (one commit), in the multiwatcher's input format. */
+  buildEvents(changes: Step[]): ChangeEvent[] {
     const commitId = changes.length > 1 ? `commit-${this.last + 1}` : "";
-    const events = changes.map((c, i) => {
+    return changes.map((c, i) => {
       let key: { kind: string; modelUUID: string; id: string };
       let change: ChangeEvent["change"];
       if (c.op === "update") {
@@ -190,6 +232,10 @@ class CaseRun {
         source: "conformance",
       });
     });
+  }
+
+  async publish(changes: Step[], label: Json | undefined): Promise<void> {
+    const events = this.buildEvents(changes);
     const first = this.last + 1;
     for (const [i, event] of events.entries()) this.log.push({ seq: first + i, event });
     const seq = this.last;
@@ -335,7 +381,8 @@ class CaseRun {
     }
     const err = o.error;
     if (!o.error) return `expected an error, got ${describe(this, o)}`;
-    if (!(err instanceof MultiwatcherError)) return `unexpected error ${String(err)}`;
+    if (!(err instanceof MultiwatcherError || err instanceof StreamError))
+      return `unexpected error ${String(err)}`;
     if (typeof expect.error === "string" && !err.message.includes(expect.error)) {
       return `error ${JSON.stringify(err.message)} does not contain ${JSON.stringify(expect.error)}`;
     }
@@ -430,17 +477,361 @@ async function runCase(c: Case): Promise<string | undefined> {
   }
 }
 
+/** The shared event log of a gRPC case, with history that can be dropped (`compact`) for every replica. */
+class CaseLog {
+  first = 0;
+  constructor(readonly inner: EventLog) {}
+}
+
+/**
+ * One replica's view of the case's log: `info()` reflects compaction, and `interrupt()` cuts its subscription
+ * as a lost NATS connection does (the feed must resume it at its next sequence).
+ */
+class ReplicaLog implements EventLog {
+  #cut: ((err: Error) => void) | undefined;
+  constructor(readonly shared: CaseLog) {}
+  interrupt(message: string): void {
+    this.#cut?.(new Error(message));
+  }
+  append: EventLog["append"] = (...args) => this.shared.inner.append(...args);
+  read: EventLog["read"] = (...args) => this.shared.inner.read(...args);
+  lastPerSubject: EventLog["lastPerSubject"] = (...args) => this.shared.inner.lastPerSubject(...args);
+  async close(): Promise<void> {}
+  async info() {
+    const info = await this.shared.inner.info();
+    return { ...info, firstSeq: Math.max(info.firstSeq, this.shared.first) };
+  }
+  subscribe(fromSeq: number, opts?: SubscribeOptions): Subscription {
+    if (fromSeq < this.shared.first) {
+      throw new EventLogError("OutOfRange", `messages from ${fromSeq} are no longer in the log`);
+    }
+    const inner = this.shared.inner.subscribe(fromSeq, opts);
+    const view = this;
+    return {
+      stop: () => inner.stop(),
+      async *[Symbol.asyncIterator](): AsyncIterator<LogMessage> {
+        const it = inner[Symbol.asyncIterator]();
+        const cut = new Promise<Error>((resolve) => {
+          view.#cut = resolve;
+        });
+        try {
+          for (;;) {
+            const r = await Promise.race([it.next(), cut]);
+            if (r instanceof Error) throw r;
+            if (r.done) return;
+            yield r.value;
+          }
+        } finally {
+          await inner.stop();
+        }
+      },
+    };
+  }
+}
+
+interface GrpcReplica {
+  log: ReplicaLog;
+  feed: Feed;
+  server: ConcordServer;
+  client: Client<typeof MultiwatcherService>;
+  killed: boolean;
+}
+
+interface StreamSlot {
+  replica: string;
+  ac: AbortController;
+  /** Outcomes read from the stream and not yet taken by a next step. */
+  queue: Outstanding[];
+  ended: boolean;
+  stopped: boolean;
+  wake: () => void;
+}
+
+const secret = "conformance-secret-0123456789";
+const tokens = new TokenAuthority(secret);
+const quiet = createLogger("conformance", "silent");
+/** Long enough for any answer over loopback; a "blocks" expectation waits 100 ms (the file's convention). */
+const answerMs = 5000;
+const blockMs = 100;
+
+function statusName(code: number): string {
+  return (Code as unknown as Record<number, string>)[code] ?? String(code);
+}
+
+function fromStream(err: unknown): StreamError {
+  const e = ConcordError.from(err);
+  const oldest = e.details.oldestRevision;
+  return new StreamError(statusName(e.code), e.message, oldest === undefined ? undefined : Number(oldest));
+}
+
+const stoppedOutcome = (): Outstanding => ({
+  settled: true,
+  error: new StreamError("CANCELLED", "watcher was stopped"),
+});
+
+/** A case run against the real service: real event log, feeds, gRPC servers and streams. */
+class GrpcCaseRun extends CaseRun {
+  readonly dir = mkdtempSync(join(tmpdir(), "concord-mw-conformance-"));
+  caseLog!: CaseLog;
+  readonly grpcReplicas = new Map<string, GrpcReplica>();
+  readonly streams = new Map<string, StreamSlot>();
+  adminToken = "";
+
+  async open(): Promise<void> {
+    this.caseLog = new CaseLog(await openEmbeddedLog({ dir: this.dir }));
+    this.adminToken = await tokens.issue("admin");
+    await this.grpcReplica("a");
+  }
+
+  async close(): Promise<void> {
+    for (const slot of this.streams.values()) slot.ac.abort();
+    for (const r of this.grpcReplicas.values()) {
+      r.client.close();
+      await r.feed.stop();
+      await r.server.shutdown();
+    }
+    await this.caseLog?.inner.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async grpcReplica(name: Json | undefined): Promise<GrpcReplica> {
+    const key = typeof name === "string" ? name : "a";
+    let r = this.grpcReplicas.get(key);
+    if (!r) {
+      const log = new ReplicaLog(this.caseLog);
+      const feed = startFeed({
+        log,
+        clock: this.clock,
+        removedRetentionMs: retentionMs,
+        bookmarkIntervalMs: bookmarkMs,
+      });
+      const server = new ConcordServer({
+        name: `mw-${key}`,
+        logger: quiet,
+        metrics: new Metrics(),
+        tokens,
+        shutdownGraceMs: 500,
+      });
+      server.add(MultiwatcherService, multiwatcherHandlers(feed));
+      const port = await server.listen("127.0.0.1:0");
+      const client = createClient(MultiwatcherService, `127.0.0.1:${port}`, { token: this.adminToken });
+      r = { log, feed, server, client, killed: false };
+      this.grpcReplicas.set(key, r);
+      await feed.ready;
+    }
+    return r;
+  }
+
+  override async publish(changes: Step[], label: Json | undefined): Promise<void> {
+    const events = this.buildEvents(changes);
+    let seq = 0;
+    for (const event of events) {
+      seq = (await this.caseLog.inner.append(subjectFor(event), toBinary(ChangeEventSchema, event))).seq;
+      this.log.push({ seq, event });
+    }
+    if (typeof label === "string") this.labels.set(label, seq);
+    for (const r of this.grpcReplicas.values()) {
+      while (!r.killed && r.feed.multiwatcher.revision < seq) await settle();
+    }
+  }
+
+  override async step(step: Step, expects: Json[]): Promise<string | undefined> {
+    switch (step.op) {
+      case "update":
+      case "remove":
+      case "batch":
+      case "next":
+      case "report":
+        break;
+      case "watch":
+        await this.watchStream(step);
+        return undefined;
+      case "stop": {
+        const slot = this.streams.get(String(step.watcher));
+        if (!slot) throw new Error(`unknown watcher ${JSON.stringify(step.watcher)}`);
+        const mw = (await this.grpcReplica(slot.replica)).feed.multiwatcher;
+        const before = mw.report()["num-watchers"];
+        slot.stopped = true;
+        slot.queue.length = 0;
+        slot.ac.abort();
+        // The server learns of the cancellation asynchronously; a finished watcher no longer counts anyway.
+        const until = Date.now() + blockMs;
+        while (!slot.ended && mw.report()["num-watchers"] >= before && Date.now() < until) await settle();
+        return undefined;
+      }
+      case "restart": {
+        if (step.resumable !== true) throw new Error("a non-resumable restart needs a snapshot source");
+        const r = await this.grpcReplica(step.replica);
+        const resumes = r.feed.multiwatcher.report()["resume-count"];
+        r.log.interrupt(String(step.error));
+        while (r.feed.multiwatcher.report()["resume-count"] === resumes) await settle();
+        return undefined;
+      }
+      case "kill": {
+        const r = await this.grpcReplica(step.replica);
+        r.killed = true;
+        await r.feed.stop();
+        return undefined;
+      }
+      case "compact":
+        this.caseLog.first = this.revision(step.through) + 1;
+        for (const r of this.grpcReplicas.values()) if (!r.killed) await r.feed.refreshBounds();
+        return undefined;
+      case "advanceClock":
+        this.clock.advance(Number(step.seconds) * 1000);
+        await settle();
+        return undefined;
+      default:
+        throw new Error(`unknown op ${step.op}`);
+    }
+    if (step.op === "next") return this.nextMessage(step, expects);
+    if (step.op === "report") {
+      const r = await this.grpcReplica(step.replica);
+      const m = await r.client.report({});
+      const report: Report = {
+        "num-watchers": Number(m.numWatchers),
+        "store-size": Number(m.storeSize),
+        "restart-count": Number(m.restartCount),
+        "resume-count": Number(m.resumeCount),
+        "queue-size": Number(m.queueSize),
+        "queue-age": m.queueAge,
+        revision: Number(m.revision),
+        "oldest-revision": Number(m.oldestRevision),
+        ...(m.errors.length > 0 ? { errors: m.errors } : {}),
+      };
+      return firstPass(expects, (e) => this.compareReport(report, e));
+    }
+    return super.step(step, expects);
+  }
+
+  async watchStream(step: Step): Promise<void> {
+    const replica = typeof step.replica === "string" ? step.replica : "a";
+    const r = await this.grpcReplica(replica);
+    const slot: StreamSlot = {
+      replica,
+      ac: new AbortController(),
+      queue: [],
+      ended: false,
+      stopped: false,
+      wake: () => {},
+    };
+    this.streams.set(String(step.watcher), slot);
+    const scope = String(step.scope);
+    const since = step.since === undefined ? undefined : this.revision(step.since);
+    const from = since === undefined ? undefined : { sinceRevision: BigInt(since) };
+    const options = { signal: slot.ac.signal };
+    const stream =
+      scope === "controller"
+        ? r.client.watchController({ from }, options)
+        : r.client.watchModel(
+            { modelUuid: scope.startsWith("model:") ? this.uuid(scope.slice("model:".length)) : scope, from },
+            options,
+          );
+    const push = (o: Outstanding) => {
+      slot.queue.push(o);
+      slot.wake();
+    };
+    void (async () => {
+      try {
+        for await (const m of stream) {
+          const res = m.result!;
+          push({
+            settled: true,
+            result: {
+              revision: Number(res.revision),
+              snapshot: res.snapshot,
+              bookmark: res.bookmark,
+              deltas: res.deltas.map((d) => ({
+                removed: d.removed,
+                revision: Number(d.revision),
+                entity: d.entity!,
+              })),
+            },
+          });
+        }
+      } catch (err) {
+        if (!slot.stopped) push({ settled: true, error: fromStream(err) });
+      } finally {
+        slot.ended = true;
+        slot.wake();
+      }
+    })();
+    // The convention: after a watch step, wait for the first message or the stream's error.
+    await this.arrival(slot, answerMs);
+  }
+
+  /** Resolves when the slot has an outcome or has ended, or after `ms`. */
+  async arrival(slot: StreamSlot, ms: number): Promise<void> {
+    if (slot.queue.length > 0 || slot.ended) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      slot.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    slot.wake = () => {};
+  }
+
+  async nextMessage(step: Step, expects: Json[]): Promise<string | undefined> {
+    const slot = this.streams.get(String(step.watcher));
+    if (!slot) throw new Error(`unknown watcher ${JSON.stringify(step.watcher)}`);
+    const wantsBookmark = expects.some((e) => isObject(e) && e.bookmark === true);
+    const wait = expects.includes("blocks") ? blockMs : answerMs;
+    let outcome: Outstanding;
+    for (;;) {
+      if (slot.stopped) {
+        outcome = stoppedOutcome();
+        break;
+      }
+      await this.arrival(slot, wait);
+      const taken = slot.queue.shift();
+      if (!taken) {
+        outcome = slot.ended ? stoppedOutcome() : { settled: false };
+        break;
+      }
+      outcome = taken;
+      if (!outcome.result?.bookmark || wantsBookmark) break;
+    }
+    const orderInsensitive = step.orderInsensitive === true;
+    return firstPass(expects, (e) => this.compareOutcome(outcome, e, orderInsensitive));
+  }
+}
+
+/** Whether a case can run over gRPC: stream-safe, and no store rebuild from a snapshot source. */
+function runsOverGrpc(c: Case & { streamSafe?: boolean }): boolean {
+  return c.streamSafe === true && !c.steps.some((s) => s.op === "restart" && s.resumable !== true);
+}
+
+async function runGrpcCase(c: Case): Promise<string | undefined> {
+  const run = new GrpcCaseRun();
+  try {
+    await run.open();
+    for (const [i, step] of c.steps.entries()) {
+      const alternatives = (c.alternatives ?? []).filter((a) => a.step === i).map((a) => a.expect);
+      const failure = await run.step(step, [step.expect as Json, ...alternatives]);
+      if (failure !== undefined)
+        return `step ${i} (${step.op}${step.watcher ? ` ${step.watcher}` : ""}): ${failure}`;
+    }
+    return undefined;
+  } finally {
+    await run.close();
+  }
+}
+
 /** Runs every case of the file's `cases` list; `deferred` cases are not run. */
 export const suite: Suite = async (doc, report) => {
   const cases = (doc as { cases?: Case[] }).cases;
   if (!Array.isArray(cases)) throw new Error("case file has no cases list");
+  const grpc = process.env.CONCORD_MW_CONFORMANCE === "grpc";
   for (const c of cases) {
+    const overGrpc = grpc && runsOverGrpc(c);
     let failure: string | undefined;
     try {
-      failure = await runCase(c);
+      failure = overGrpc ? await runGrpcCase(c) : await runCase(c);
     } catch (err) {
       failure = `runner error: ${err instanceof Error ? err.message : String(err)}`;
     }
-    report({ id: c.id, name: c.name, failure });
+    report({ id: c.id, name: grpc ? `${c.name} [${overGrpc ? "grpc" : "domain"}]` : c.name, failure });
   }
 };
