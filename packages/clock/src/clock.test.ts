@@ -19,3 +19,18 @@ test("a manual clock fires due timers in deadline order, including timers set wh
   assert.deepEqual(fired, ["a", "a2", "b"]);
   assert.equal(clock.pendingTimers(), 0);
 });
+
+test("advanceSettled lets the work a timer starts arm the next timer before time moves on", async () => {
+  const clock = new ManualClock(0);
+  const fired: number[] = [];
+  const renew = () => {
+    fired.push(clock.now());
+    void Promise.resolve().then(() => clock.setTimer(30, renew));
+  };
+  clock.setTimer(30, renew);
+  assert.equal(clock.nextTimerAt(), 30);
+  await clock.advanceSettled(100);
+  assert.deepEqual(fired, [30, 60, 90]);
+  assert.equal(clock.now(), 100);
+  assert.equal(clock.nextTimerAt(), 120);
+});

@@ -20,6 +20,11 @@ export const systemClock: Clock = {
   },
 };
 
+/** Lets promise chains that need no I/O run to completion: a few turns of the event loop; no time passes. */
+export async function settle(rounds = 3): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 interface PendingTimer {
   at: number;
   order: number;
@@ -72,6 +77,33 @@ export class ManualClock implements Clock {
       due.fn();
     }
     this.#now = target;
+  }
+
+  /** When the earliest pending timer falls due, or undefined when none is pending. */
+  nextTimerAt(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.#timers) if (!t.cancelled && (next === undefined || t.at < next)) next = t.at;
+    return next;
+  }
+
+  /**
+   * Moves time forward to `target` (never backwards) one due timer at a time, awaiting `settleFn` before each
+   * timer and at the end, so that asynchronous work a timer starts can arm the next timer before time moves on.
+   */
+  async advanceToSettled(target: number, settleFn: () => Promise<void> = settle): Promise<void> {
+    for (;;) {
+      await settleFn();
+      const next = this.nextTimerAt();
+      if (next === undefined || next > target) break;
+      this.advance(Math.max(0, next - this.#now));
+    }
+    if (target > this.#now) this.advance(target - this.#now);
+    await settleFn();
+  }
+
+  /** {@link advanceToSettled} by a duration. */
+  advanceSettled(ms: number, settleFn: () => Promise<void> = settle): Promise<void> {
+    return this.advanceToSettled(this.#now + ms, settleFn);
   }
 
   /** The number of timers still pending (for tests). */

@@ -1,8 +1,7 @@
 // Public face of @concord/leadership-tracker: the unit agent's leadership tracker and the uniter's
 // leadership logic (remote state, resolver, hook context).
-export { systemClock } from "./clock";
 export { isKind, LeadershipError, type LeadershipErrorKind } from "./errors";
-export { ManualClock, settle } from "./manual-clock";
+export { GrpcLeadershipClient, type GrpcLeadershipOptions } from "./grpc-claimer";
 export { applicationOfUnit, DEFAULT_GUARANTEE_MS, Tracker } from "./tracker";
 export type * from "./types";
 export { HookLeadershipContext } from "./uniter/hook-context";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ManualClock, settle } from "@concord/clock";
 import { isKind, LeadershipError } from "./errors";
-import { ManualClock, settle } from "./manual-clock";
 import { Tracker } from "./tracker";
 import type { Clock, LeadershipClaimer, Ticket } from "./types";
 
@@ -38,7 +38,7 @@ class FakeClaimer implements LeadershipClaimer {
   }
 }
 
-function start(results: Result[] = [], clock = new ManualClock()) {
+function start(results: Result[] = [], clock = new ManualClock(0)) {
   const claimer = new FakeClaimer(clock, results);
   const tracker = new Tracker({ claimer, unitName: "redis/0", clock, guaranteeMs: 30_000 });
   return { clock, claimer, tracker };
@@ -58,9 +58,9 @@ describe("Tracker as leader", () => {
     const { clock, claimer, tracker } = start();
     await settle();
     assert.deepEqual(claimer.claims, [0]);
-    await clock.advanceTo(29_999);
+    await clock.advanceToSettled(29_999);
     assert.deepEqual(claimer.claims, [0]);
-    await clock.advanceTo(75_000);
+    await clock.advanceToSettled(75_000);
     assert.deepEqual(claimer.claims, [0, 30, 60]);
     assert.equal(tracker.claimDurationMs(), 30_000);
     assert.equal(tracker.applicationName(), "redis");
@@ -89,7 +89,7 @@ describe("Tracker as leader", () => {
   it("becomes a minion on a denied renewal: queued WaitMinion resolves true, new ones false", async () => {
     const { clock, claimer, tracker } = start(["ok", "denied"]);
     const minion = peek(tracker.waitMinion());
-    await clock.advanceTo(30_000);
+    await clock.advanceToSettled(30_000);
     assert.equal(minion.value, true);
     assert.equal(claimer.waits.length, 1);
     assert.equal(await tracker.waitMinion().wait(), false);
@@ -98,7 +98,7 @@ describe("Tracker as leader", () => {
 
   it("adopts a higher term on renewal and stays leader", async () => {
     const warnings: string[] = [];
-    const clock = new ManualClock();
+    const clock = new ManualClock(0);
     const claimer = new FakeClaimer(clock, [{ term: 4 }, { term: 5 }]);
     const tracker = new Tracker({
       claimer,
@@ -109,7 +109,7 @@ describe("Tracker as leader", () => {
     });
     await settle();
     assert.equal(tracker.term(), 4);
-    await clock.advanceTo(30_000);
+    await clock.advanceToSettled(30_000);
     assert.equal(tracker.term(), 5);
     assert.equal(await tracker.claimLeader().wait(), true);
     assert.equal(warnings.length, 1);
@@ -120,7 +120,7 @@ describe("Tracker as minion", () => {
   it("blocks until release without re-claiming on a timer, then claims again", async () => {
     const { clock, claimer, tracker } = start(["denied", "ok"]);
     const leader = peek(tracker.waitLeader());
-    await clock.advanceTo(100_000);
+    await clock.advanceToSettled(100_000);
     assert.deepEqual(claimer.claims, [0]);
     assert.equal(claimer.waits.length, 1);
     assert.equal(leader.value, undefined);
@@ -128,7 +128,7 @@ describe("Tracker as minion", () => {
     await settle();
     assert.deepEqual(claimer.claims, [0, 100]);
     assert.equal(leader.value, true);
-    await clock.advanceTo(130_000);
+    await clock.advanceToSettled(130_000);
     assert.deepEqual(claimer.claims, [0, 100, 130]);
   });
 
@@ -172,7 +172,7 @@ describe("Tracker lifecycle", () => {
   });
 
   it("refuses an invalid configuration", () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(0);
     const claimer = new FakeClaimer(clock);
     assert.throws(() => new Tracker({ claimer, unitName: "redis/0", clock, guaranteeMs: 0 }), /guaranteeMs/);
   });
@@ -191,7 +191,7 @@ describe("Tracker.withStableLeadership", () => {
         (signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve("late"))),
       )
       .catch((e: unknown) => e);
-    await clock.advanceTo(30_000);
+    await clock.advanceToSettled(30_000);
     const err = await run;
     assert.ok(isKind(err, "ErrLeadershipChanged"));
   });

@@ -1,18 +1,8 @@
 // Interfaces of the unit-side leadership code: what the tracker needs from the controller and the clock,
 // and what it offers the uniter.
+import type { Clock } from "@concord/clock";
 
-/** A cancellable timer from a `Clock`. */
-export interface Timer {
-  cancel(): void;
-}
-
-/** The tracker's clock; injectable so tests can move time by hand. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Calls `callback` once, `delayMs` from now. */
-  setTimer(delayMs: number, callback: () => void): Timer;
-}
+export type { Clock, Timer } from "@concord/clock";
 
 /** The minimal logger the tracker needs; pino's logger satisfies it. */
 export interface Logger {

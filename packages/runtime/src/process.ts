@@ -156,7 +156,11 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
     }
 
     const adminToken = await tokens.issue("admin");
-    if (data) await writeFile(join(data, ADMIN_TOKEN_FILE), `${adminToken}\n`, { mode: 0o600 });
+    if (data) {
+      await writeFile(join(data, ADMIN_TOKEN_FILE), `${adminToken}\n`, { mode: 0o600 });
+      // The CLI's default controller address.
+      await writeFile(join(data, "controller.address"), `${address}\n`);
+    }
     let stopping: Promise<void> | undefined;
     return {
       address,

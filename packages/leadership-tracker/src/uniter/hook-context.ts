@@ -49,7 +49,7 @@ export class HookLeadershipContext {
       if (!(await this.isLeader())) throw new Error("not leader");
       // Later reads should see the values as merged by the controller.
       this.#settings = undefined;
-      await this.#accessor.merge(this.#tracker.applicationName(), this.#unit, settings);
+      await this.#accessor.merge(this.#tracker.applicationName(), this.#unit, settings, this.#tracker.term());
     } catch (err) {
       throw new Error(`cannot write leadership settings: ${messageOf(err)}`, { cause: err });
     }

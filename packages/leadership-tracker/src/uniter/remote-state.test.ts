@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ManualClock, settle } from "@concord/clock";
 import { LeadershipError } from "../errors";
-import { ManualClock, settle } from "../manual-clock";
 import { Tracker } from "../tracker";
 import type { LeadershipClaimer } from "../types";
 import { LeadershipRemoteState } from "./remote-state";
 
 describe("LeadershipRemoteState", () => {
   it("follows the tracker through leader, minion and leader again", async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(0);
     const results = ["ok", "denied", "ok"];
     let release!: () => void;
     const claimer: LeadershipClaimer = {
@@ -29,7 +29,7 @@ describe("LeadershipRemoteState", () => {
     const loop = state.start();
     await settle();
     assert.equal(state.leader, true);
-    await clock.advanceTo(30_000);
+    await clock.advanceToSettled(30_000);
     assert.equal(state.leader, false);
     release();
     await settle();

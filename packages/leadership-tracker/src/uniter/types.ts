@@ -50,6 +50,9 @@ export interface OperationOutcome {
 /** Read and write access to an application's leader settings (the controller's API). */
 export interface LeaderSettingsAccessor {
   read(application: string): Promise<Record<string, string>>;
-  /** Writes as `unit`; the controller checks leadership inside the write (a fenced write). */
-  merge(application: string, unit: string, settings: Record<string, string>): Promise<void>;
+  /**
+   * Writes as `unit`; the controller checks leadership inside the write (a fenced write), against `term` too
+   * when given (the tracker's latest term), so a writer whose tenure ended is refused.
+   */
+  merge(application: string, unit: string, settings: Record<string, string>, term?: number): Promise<void>;
 }

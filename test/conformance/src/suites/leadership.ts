@@ -1,7 +1,10 @@
 // Conformance suite for leadership.json: lease cases (layers store, manager, api), tracker cases and uniter
-// cases. The store and the API come from a `LeadershipBackend`; today's backend is in memory (the in-memory
-// LeaseStore and the in-process LeadershipFacade). A PostgreSQL store and a gRPC server plug in by providing
-// another backend; the manager, the trackers and the uniter logic always run in this process on the fake clock.
+// cases. The store and the API come from a `LeadershipBackend`. The default backend is the real service: the
+// PostgreSQL lease store on a fresh database per case, its time driven by the fake clock, and LeadershipService
+// served over gRPC on a local port. The in-memory backend (in-memory store, in-process facade) remains for
+// comparison. The manager, the trackers and the uniter logic always run in this process on the fake clock.
+import { ManualClock, settle as settleMicrotasks } from "@concord/clock";
+import { Code, ConcordError, createClient, unitTag } from "@concord/grpc";
 import {
   type AuthEntity,
   defaultSecretaries,
@@ -14,9 +17,9 @@ import {
   type LeaseKey,
   LeaseManager,
   type LeaseStore,
-  ManualClock,
-  settle as settleMicrotasks,
+  PgLeaseStore,
 } from "@concord/leadership";
+import { openTestLeaseStore, startTestServer, type TestLeaseStore } from "@concord/leadership/testing";
 import {
   type LeadershipClaimer,
   LeadershipError,
@@ -26,6 +29,7 @@ import {
   Tracker,
   type UniterLocalState,
 } from "@concord/leadership-tracker";
+import { LeadershipService } from "@concord/proto/leadership/v1/leadership";
 import type { CaseResult, Suite } from "../types";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -78,6 +82,8 @@ export interface LeadershipBackend {
   openApi(manager: LeaseManager): Promise<OpenedApi>;
   /** Lets in-flight work settle without moving the fake clock (for a real database: its round trips). */
   settle(): Promise<void>;
+  /** Releases what the backend keeps across cases (a database, ...); called once every case has run. */
+  close?(): Promise<void>;
 }
 
 /** Today's backend: the in-memory store and the in-process facade. */
@@ -111,6 +117,208 @@ export const inMemoryBackend: LeadershipBackend = {
   settle: () => settleMicrotasks(),
 };
 
+/**
+ * What is in flight between this process's pieces, so that `settle()` can wait for real I/O without moving the
+ * fake clock: store calls, unary API calls, and blocking waits not yet parked in the manager (a wait counts as
+ * parked from its registration until it ends; the client's call ends later, when the answer arrives).
+ */
+class Activity {
+  store = 0;
+  unary = 0;
+  blocks = 0;
+  parked = 0;
+  #waiting: (() => void)[] = [];
+
+  idle(): boolean {
+    return this.store === 0 && this.unary === 0 && this.blocks === this.parked;
+  }
+
+  /** Applies a counter change and wakes `whenIdle` callers once nothing is in flight. */
+  change(fn: (a: Activity) => void): void {
+    fn(this);
+    if (!this.idle()) return;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  async track<T>(counter: "store" | "unary" | "blocks", work: () => Promise<T>): Promise<T> {
+    this.change((a) => a[counter]++);
+    try {
+      return await work();
+    } finally {
+      this.change((a) => a[counter]--);
+    }
+  }
+
+  /** Resolves once idle; fails after `limitMs` of real time so that a stuck case fails instead of hanging. */
+  whenIdle(limitMs: number): Promise<void> {
+    if (this.idle()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const { store, unary, blocks, parked } = this;
+        reject(new Error(`backend did not settle: ${show({ store, unary, blocks, parked })}`));
+      }, limitMs);
+      this.#waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Counts the store's calls as activity. */
+function countingStore(inner: LeaseStore, activity: Activity): LeaseStore {
+  const count =
+    <A extends unknown[], R>(call: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> =>
+      activity.track("store", () => call(...a));
+  return {
+    claimLease: count(inner.claimLease.bind(inner)),
+    extendLease: count(inner.extendLease.bind(inner)),
+    revokeLease: count(inner.revokeLease.bind(inner)),
+    leases: count(inner.leases.bind(inner)),
+    leaseGroup: count(inner.leaseGroup.bind(inner)),
+    pinLease: count(inner.pinLease.bind(inner)),
+    unpinLease: count(inner.unpinLease.bind(inner)),
+    pinned: count(inner.pinned.bind(inner)),
+    expireLeases: count(inner.expireLeases.bind(inner)),
+  };
+}
+
+/** A lease client whose waits count as parked while registered in the manager. */
+function parkingClient(inner: LeaseClient, activity: Activity): LeaseClient {
+  return {
+    ...inner,
+    waitUntilExpired: (lease, options) => {
+      let parked = false;
+      const wait = inner.waitUntilExpired(lease, {
+        ...options,
+        started: () => {
+          parked = true;
+          activity.change((a) => a.parked++);
+          options?.started?.();
+        },
+      });
+      return wait.finally(() => {
+        if (parked) activity.change((a) => a.parked--);
+      });
+    },
+  };
+}
+
+/** The tag whose token the API is called with; callers that are no agent (machines) call as admin. */
+function tagOf(caller: AuthEntity): string {
+  if (caller.kind === "unit") return unitTag(caller.name);
+  if (caller.kind === "application") return `application-${caller.name}`;
+  return "admin";
+}
+
+/**
+ * The real service: PostgreSQL (one migrated database, emptied before each case; the store's time follows the
+ * case's fake clock) and LeadershipService over gRPC on a local port, served over the case's lease manager.
+ */
+export function postgresBackend(): LeadershipBackend {
+  const activity = new Activity();
+  let database: Promise<TestLeaseStore> | undefined;
+  let current: { sql: TestLeaseStore["sql"]; store: PgLeaseStore } | undefined;
+  return {
+    name: "postgres+grpc",
+    openStore: async (clock) => {
+      database ??= openTestLeaseStore();
+      const { sql } = await database;
+      await sql`truncate leadership.lease, leadership.lease_pin, leadership.lease_term,
+        leadership.leader_settings, leadership.outbox`;
+      const store = new PgLeaseStore({ sql, testClock: clock });
+      current = { sql, store };
+      return { store: countingStore(store, activity), close: async () => {} };
+    },
+    close: async () => {
+      if (database) await (await database).close();
+    },
+    openApi: async (manager) => {
+      if (!current) throw new Error("openApi needs a store opened first");
+      const server = await startTestServer({
+        leases: { bind: (namespace, model) => parkingClient(manager.bind(namespace, model), activity) },
+        store: current.store,
+        sql: current.sql,
+      });
+      const client = createClient(LeadershipService, server.address);
+      const tokens = new Map<string, Promise<string>>();
+      const token = (tag: string) => {
+        let t = tokens.get(tag);
+        if (!t) {
+          t = server.tokens.issue(tag);
+          tokens.set(tag, t);
+        }
+        return t;
+      };
+      const admin = async () => ({ token: await token("admin") });
+      const unary = <T>(work: () => Promise<T>) => activity.track("unary", work);
+      const api: LeadershipApiClient = {
+        claimLeadership: (caller, model, app, unit, durationMs) =>
+          unary(async () => {
+            const req = { modelUuid: model, application: app, unit, durationSeconds: durationMs / 1000 };
+            const res = await client.claimLeadership(req, { token: await token(tagOf(caller)) });
+            return { term: Number(res.term) };
+          }),
+        blockUntilLeadershipReleased: (caller, model, app, signal) =>
+          activity.track("blocks", async () => {
+            const req = { modelUuid: model, application: app };
+            try {
+              await client.blockUntilLeadershipReleased(req, { token: await token(tagOf(caller)), signal });
+            } catch (err) {
+              // A call cancelled on this side never hears the server's answer: it is the caller's cancel.
+              if (signal.aborted) {
+                throw new ConcordError(
+                  Code.CANCELLED,
+                  "ErrBlockCancelled",
+                  "waiting for leadership cancelled by client",
+                );
+              }
+              throw err;
+            }
+          }),
+        revokeLeadership: (model, app, unit) =>
+          unary(async () => {
+            await client.revokeLeadership({ modelUuid: model, application: app, unit }, await admin());
+          }),
+        pinLeadership: (model, app, entity) =>
+          unary(async () => {
+            await client.pinLeadership({ modelUuid: model, application: app, entity }, await admin());
+          }),
+        unpinLeadership: (model, app, entity) =>
+          unary(async () => {
+            await client.unpinLeadership({ modelUuid: model, application: app, entity }, await admin());
+          }),
+        leadershipCheck: (model, app, unit) =>
+          unary(async () => {
+            await client.checkLeadership({ modelUuid: model, application: app, unit }, await admin());
+          }),
+        leaders: (model) =>
+          unary(async () => ({ ...(await client.leaders({ modelUuid: model }, await admin())).leaders })),
+      };
+      return {
+        api,
+        close: async () => {
+          client.close();
+          await server.close();
+        },
+      };
+    },
+    settle: async () => {
+      for (;;) {
+        await settleMicrotasks();
+        if (activity.idle()) {
+          await settleMicrotasks();
+          if (activity.idle()) return;
+        }
+        await activity.whenIdle(10_000);
+      }
+    },
+  };
+}
+
 /** Builds the suite over a backend. */
 export function leadershipSuite(backend: LeadershipBackend): Suite {
   return async (doc, report) => {
@@ -128,11 +336,12 @@ export function leadershipSuite(backend: LeadershipBackend): Suite {
     for (const c of asArray(d.cases)) await run(c, "lease", (rec) => runLeaseCase(rec, backend));
     for (const c of asArray(d.tracker_cases)) await run(c, "tracker", (rec) => runTrackerCase(rec, backend));
     for (const c of asArray(d.uniter_cases)) await run(c, "uniter", (rec) => runUniterCase(rec));
+    await backend.close?.();
   };
 }
 
-/** The suite the registry runs: in memory until the PostgreSQL and gRPC backends exist. */
-export const suite: Suite = leadershipSuite(inMemoryBackend);
+/** The suite the registry runs: real PostgreSQL and real gRPC. */
+export const suite: Suite = leadershipSuite(postgresBackend());
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers.
@@ -155,15 +364,8 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 const show = (v: unknown) => JSON.stringify(v);
 
 /** Moves the fake clock to `targetMs`, firing due timers in order and letting their work settle. */
-async function advanceTo(clock: ManualClock, backend: LeadershipBackend, targetMs: number): Promise<void> {
-  for (;;) {
-    await backend.settle();
-    const next = clock.nextTimerAt();
-    if (next === undefined || next > targetMs) break;
-    await clock.advanceTo(next);
-  }
-  await clock.advanceTo(Math.max(targetMs, clock.now()));
-  await backend.settle();
+function advanceTo(clock: ManualClock, backend: LeadershipBackend, targetMs: number): Promise<void> {
+  return clock.advanceToSettled(Math.max(targetMs, clock.now()), () => backend.settle());
 }
 
 /** A call whose outcome the harness observes without awaiting it. */
@@ -191,7 +393,7 @@ async function awaitCalls(clock: ManualClock, backend: LeadershipBackend, calls:
     if (calls.every((c) => c.done)) return;
     const next = clock.nextTimerAt();
     if (next === undefined || next > limitMs) return;
-    await clock.advanceTo(next);
+    await advanceTo(clock, backend, next);
   }
 }
 

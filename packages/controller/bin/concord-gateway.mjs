@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// Runs the TypeScript entry point through tsx (Concord runs from source).
+import { register } from "tsx/esm/api";
+
+register();
+await import("../src/gateway-main.ts");
