@@ -18,6 +18,7 @@ export const ENV_DOC: Record<string, string> = {
   DATABASE_URL: "Postgres URL; unset = embedded Postgres in $CONCORD_DATA/postgres",
   NATS_URL: "NATS URL with JetStream; unset = the embedded event log in $CONCORD_DATA/events",
   CONCORD_EVENT_STREAM: "JetStream stream name (default CONCORD_EVENTS)",
+  CONCORD_EVENT_NAMESPACE: "subject prefix token on JetStream for several Concords on one NATS server",
   LOG_LEVEL: "pino level: trace, debug, info, warn, error (default info)",
 };
 

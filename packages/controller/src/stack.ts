@@ -127,6 +127,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       NATS_URL: natsUrl,
       CONCORD_TOKEN_SECRET: secret,
       CONCORD_EVENT_STREAM: options.stream ?? "CONCORD_EVENTS",
+      // A stream of its own needs subjects of its own: JetStream streams may not overlap.
+      ...(options.stream ? { CONCORD_EVENT_NAMESPACE: options.stream.toLowerCase() } : {}),
       LOG_LEVEL: options.logLevel ?? "info",
     };
     const run = (name: string, args: string[], extra: Record<string, string> = {}) => {

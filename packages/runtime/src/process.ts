@@ -106,6 +106,7 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
       natsUrl,
       dataDir: data ? join(data, "events") : undefined,
       stream: env("CONCORD_EVENT_STREAM"),
+      namespace: env("CONCORD_EVENT_NAMESPACE"),
     });
     cleanups.push(() => events.close());
 
