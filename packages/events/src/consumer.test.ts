@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { after, type TestContext, test } from "node:test";
 import { toBinary } from "@bufbuild/protobuf";
 import { createTestDatabase } from "@concord/db";
 import { ChangeEventSchema } from "@concord/proto/events/v1/events";
@@ -23,14 +23,16 @@ after(async () => {
 const MODEL = "6f1a7c2e-0000-4000-8000-000000000002";
 let schemaCount = 0;
 
-async function setup(): Promise<{ schema: string; log: EventLog; seen: () => Promise<[string, number][]> }> {
+async function setup(
+  t: TestContext,
+): Promise<{ schema: string; log: EventLog; seen: () => Promise<[string, number][]> }> {
   const schema = `consumer${++schemaCount}`;
   await db.sql.unsafe(eventTablesDdl(schema));
   await db.sql.unsafe(`create table ${schema}.seen (id text not null, seq bigint not null)`);
   const dir = await mkdtemp(join(tmpdir(), "concord-consumer-"));
   dirs.push(dir);
   const log = await openEmbeddedLog({ dir });
-  after(() => log.close());
+  t.after(() => log.close());
   const seen = async () =>
     (await db.sql.unsafe(`select id, seq from ${schema}.seen order by seq, id`)).map(
       (r) => [r.id, Number(r.seq)] as [string, number],
@@ -54,8 +56,8 @@ async function offset(schema: string, name: string): Promise<number> {
   return Number(row?.seq);
 }
 
-test("a consumer handles each event once and resumes after a restart", async () => {
-  const { schema, log, seen } = await setup();
+test("a consumer handles each event once and resumes after a restart", async (t) => {
+  const { schema, log, seen } = await setup(t);
   for (const u of ["a/0", "a/1", "a/2"]) await publish(log, MODEL, "unit", u);
   const options = { log, sql: db.sql, schema, name: "units", handle: recorder(schema) };
   const first = await startConsumer(options);
@@ -75,8 +77,8 @@ test("a consumer handles each event once and resumes after a restart", async () 
   ]);
 });
 
-test("events the filters reject are skipped, and the position still advances", async () => {
-  const { schema, log, seen } = await setup();
+test("events the filters reject are skipped, and the position still advances", async (t) => {
+  const { schema, log, seen } = await setup(t);
   await publish(log, MODEL, "unit", "a/0");
   await publish(log, MODEL, "relation", "a:b c:d");
   await publish(log, "other-model", "unit", "b/0");
@@ -99,8 +101,8 @@ test("events the filters reject are skipped, and the position still advances", a
   assert.equal(await offset(schema, "units"), 4);
 });
 
-test("a failing handler is retried and its partial effects roll back", async () => {
-  const { schema, log, seen } = await setup();
+test("a failing handler is retried and its partial effects roll back", async (t) => {
+  const { schema, log, seen } = await setup(t);
   await publish(log, MODEL, "unit", "a/0");
   let failures = 2;
   const errors: string[] = [];
@@ -123,8 +125,8 @@ test("a failing handler is retried and its partial effects roll back", async () 
   assert.deepEqual(errors, ["event handler failed", "event handler failed"]);
 });
 
-test("two replicas of one consumer apply each event once", async () => {
-  const { schema, log, seen } = await setup();
+test("two replicas of one consumer apply each event once", async (t) => {
+  const { schema, log, seen } = await setup(t);
   const options = { log, sql: db.sql, schema, name: "units", handle: recorder(schema) };
   const [a, b] = await Promise.all([startConsumer(options), startConsumer(options)]);
   for (let i = 0; i < 20; i++) await publish(log, MODEL, "unit", `a/${i}`);
@@ -136,8 +138,8 @@ test("two replicas of one consumer apply each event once", async () => {
   );
 });
 
-test("an undecodable event is logged and skipped", async () => {
-  const { schema, log, seen } = await setup();
+test("an undecodable event is logged and skipped", async (t) => {
+  const { schema, log, seen } = await setup(t);
   await log.append("concord.events.m.unit.x", new Uint8Array([0xff, 0xff, 0xff]));
   await publish(log, MODEL, "unit", "a/0");
   const errors: string[] = [];

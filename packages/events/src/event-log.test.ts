@@ -276,7 +276,7 @@ async function appendEventually(log: EventLog, subject: string, data: Uint8Array
 }
 
 describe("persistence", { timeout: 60_000 }, () => {
-  test("the embedded log rebuilds the same state when re-opened", async () => {
+  test("the embedded log rebuilds the same state when re-opened", async (t) => {
     const dir = await tempDir();
     const log = await openEmbeddedLog({ dir });
     await log.append("concord.events.m.unit.a", enc("a1"), { msgId: "x:0" });
@@ -285,7 +285,7 @@ describe("persistence", { timeout: 60_000 }, () => {
     const before = { info: await log.info(), all: await log.read(1, 10), last: await log.lastPerSubject() };
     await log.close();
     const reopened = await openEmbeddedLog({ dir });
-    after(() => reopened.close());
+    t.after(() => reopened.close());
     assert.deepEqual(await reopened.info(), before.info);
     assert.deepEqual(await reopened.read(1, 10), before.all);
     assert.deepEqual(await reopened.lastPerSubject(), before.last);
@@ -296,11 +296,11 @@ describe("persistence", { timeout: 60_000 }, () => {
     assert.equal((await reopened.append("concord.events.m.unit.c", enc("c1"))).seq, 4);
   });
 
-  test("the NATS log and its subscriptions survive a NATS restart", async () => {
+  test("the NATS log and its subscriptions survive a NATS restart", async (t) => {
     const server = await startNatsServer();
-    after(() => server.stop());
+    t.after(() => server.stop());
     const log = await openNatsLog({ url: server.url, stream: testStreamName() });
-    after(() => log.close());
+    t.after(() => log.close());
     await log.append("concord.events.m.unit.a", enc("a1"), { msgId: "x:0" });
     const before = await log.info();
     const interruptions: Error[] = [];
@@ -323,11 +323,11 @@ describe("persistence", { timeout: 60_000 }, () => {
 });
 
 describe("NATS retention", { timeout: 30_000 }, () => {
-  test("a NATS subscription from messages the stream no longer holds fails with OutOfRange", async () => {
+  test("a NATS subscription from messages the stream no longer holds fails with OutOfRange", async (t) => {
     const url = await testNatsUrl();
     const stream = testStreamName();
     const log = await openNatsLog({ url, stream, namespace: stream });
-    after(async () => {
+    t.after(async () => {
       await log.close();
       await dropTestStreams();
     });

@@ -9,8 +9,6 @@ export interface EventLogConfig {
   dataDir?: string;
   /** JetStream stream name (default `CONCORD_EVENTS`). */
   stream?: string;
-  /** Subject prefix token on JetStream, so that several Concords (or test runs) can share one NATS server. */
-  namespace?: string;
   /** Subject namespace on the NATS server (see {@link NatsLogOptions.namespace}); tests set a unique one. */
   namespace?: string;
   /** History kept per subject on JetStream (default: all). */
@@ -28,7 +26,6 @@ export async function openEventLog(config: EventLogConfig): Promise<EventLog> {
       url: config.natsUrl,
       ...window,
       ...(config.stream === undefined ? {} : { stream: config.stream }),
-      ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
       ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
       ...(config.maxMsgsPerSubject === undefined ? {} : { maxMsgsPerSubject: config.maxMsgsPerSubject }),
     });

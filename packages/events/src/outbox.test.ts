@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, type TestContext, test } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { createTestDatabase } from "@concord/db";
 import { ChangeEventSchema } from "@concord/proto/events/v1/events";
@@ -25,13 +25,13 @@ const MODEL = "6f1a7c2e-0000-4000-8000-000000000001";
 let schemaCount = 0;
 
 /** A fresh service schema with its outbox, and a fresh embedded log. */
-async function setup(): Promise<{ schema: string; log: EventLog }> {
+async function setup(t: TestContext): Promise<{ schema: string; log: EventLog }> {
   const schema = `svc${++schemaCount}`;
   await db.sql.unsafe(eventTablesDdl(schema));
   const dir = await mkdtemp(join(tmpdir(), "concord-outbox-"));
   dirs.push(dir);
   const log = await openEmbeddedLog({ dir });
-  after(() => log.close());
+  t.after(() => log.close());
   return { schema, log };
 }
 
@@ -46,8 +46,8 @@ before(async () => {
   await db.sql`create table units (name text primary key, status text not null)`;
 });
 
-test("writeOutbox stamps one commit and commits or rolls back with the state change", async () => {
-  const { schema } = await setup();
+test("writeOutbox stamps one commit and commits or rolls back with the state change", async (t) => {
+  const { schema } = await setup(t);
   const events = [unitEvent(MODEL, "mysql/0"), unitEvent(MODEL, "mysql/1")];
   const commitId = await db.sql.begin(async (tx) => {
     await tx`insert into units values ('mysql/0', 'active'), ('mysql/1', 'active')`;
@@ -81,10 +81,10 @@ test("writeOutbox stamps one commit and commits or rolls back with the state cha
   assert.equal(await db.sql.begin((tx) => writeOutbox(tx, schema, [])), undefined);
 });
 
-test("the relay publishes outbox rows in commit order with their msgIds, then deletes them", async () => {
-  const { schema, log } = await setup();
+test("the relay publishes outbox rows in commit order with their msgIds, then deletes them", async (t) => {
+  const { schema, log } = await setup(t);
   const relay = startRelay({ sql: db.sql, schema, log, batchSize: 3, pollMs: 50 });
-  after(() => relay.stop());
+  t.after(() => relay.stop());
   const commits: string[] = [];
   for (let i = 0; i < 4; i++) {
     const events = [unitEvent(MODEL, `app/${i}`), unitEvent(MODEL, `app/${i}`, "maintenance")];
@@ -106,10 +106,10 @@ test("the relay publishes outbox rows in commit order with their msgIds, then de
   assert.equal((await outboxRows(schema)).length, 0);
 });
 
-test("concurrent writers' events reach the log whole, per commit, and in each writer's order", async () => {
-  const { schema, log } = await setup();
+test("concurrent writers' events reach the log whole, per commit, and in each writer's order", async (t) => {
+  const { schema, log } = await setup(t);
   const relay = startRelay({ sql: db.sql, schema, log, batchSize: 7, pollMs: 50 });
-  after(() => relay.stop());
+  t.after(() => relay.stop());
   const writers = 4;
   const commitsPerWriter = 15;
   await Promise.all(
@@ -142,10 +142,10 @@ test("concurrent writers' events reach the log whole, per commit, and in each wr
   }
 });
 
-test("a row committed late by a writer that started first is not skipped", async () => {
-  const { schema, log } = await setup();
+test("a row committed late by a writer that started first is not skipped", async (t) => {
+  const { schema, log } = await setup(t);
   const relay = startRelay({ sql: db.sql, schema, log, pollMs: 20 });
-  after(() => relay.stop());
+  t.after(() => relay.stop());
   let releaseFirst!: () => void;
   const firstHolds = new Promise<void>((resolve) => {
     releaseFirst = resolve;
@@ -173,14 +173,14 @@ test("a row committed late by a writer that started first is not skipped", async
   );
 });
 
-test("rows already published before a crash are not published twice", async () => {
-  const { schema, log } = await setup();
+test("rows already published before a crash are not published twice", async (t) => {
+  const { schema, log } = await setup(t);
   await db.sql.begin((tx) => writeOutbox(tx, schema, [unitEvent(MODEL, "a/0"), unitEvent(MODEL, "a/1")]));
   // A relay published the first row, then died before deleting it.
   const [row] = await outboxRows(schema);
   await log.append(row!.subject, row!.payload, { msgId: row!.msg_id });
   const relay = startRelay({ sql: db.sql, schema, log, pollMs: 20 });
-  after(() => relay.stop());
+  t.after(() => relay.stop());
   await relay.drained();
   assert.deepEqual(
     (await log.read(1, 10)).map((m) => decode(m).id),
@@ -188,8 +188,8 @@ test("rows already published before a crash are not published twice", async () =
   );
 });
 
-test("while the log is unavailable the relay retries, logging once per outage, and loses nothing", async () => {
-  const { schema, log } = await setup();
+test("while the log is unavailable the relay retries, logging once per outage, and loses nothing", async (t) => {
+  const { schema, log } = await setup(t);
   let failuresLeft = 0;
   const flaky: EventLog = {
     ...log,
@@ -209,7 +209,7 @@ test("while the log is unavailable the relay retries, logging once per outage, a
     error: (_, msg) => lines.push(`error ${msg}`),
   };
   const relay = startRelay({ sql: db.sql, schema, log: flaky, logger, pollMs: 20, maxBackoffMs: 5 });
-  after(() => relay.stop());
+  t.after(() => relay.stop());
   failuresLeft = 5;
   await db.sql.begin((tx) => writeOutbox(tx, schema, [unitEvent(MODEL, "a/0"), unitEvent(MODEL, "a/1")]));
   await relay.drained();
@@ -231,8 +231,8 @@ test("while the log is unavailable the relay retries, logging once per outage, a
   );
 });
 
-test("one relay per schema publishes; a standby takes over when it stops", async () => {
-  const { schema, log } = await setup();
+test("one relay per schema publishes; a standby takes over when it stops", async (t) => {
+  const { schema, log } = await setup(t);
   const appendsBy = { a: 0, b: 0 };
   const counting = (who: "a" | "b"): EventLog => ({
     ...log,
@@ -245,7 +245,7 @@ test("one relay per schema publishes; a standby takes over when it stops", async
   await db.sql.begin((tx) => writeOutbox(tx, schema, [unitEvent(MODEL, "a/0")]));
   await a.drained();
   const b = startRelay({ sql: db.sql, schema, log: counting("b"), pollMs: 20 });
-  after(() => b.stop());
+  t.after(() => b.stop());
   await db.sql.begin((tx) => writeOutbox(tx, schema, [unitEvent(MODEL, "a/1")]));
   await a.drained();
   assert.deepEqual(appendsBy, { a: 2, b: 0 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { createTestDatabase } from "@concord/db";
@@ -39,15 +39,15 @@ function startChild(
 
 test("a relay killed mid-batch and a NATS restart lose nothing and double nothing", {
   timeout: 120_000,
-}, async () => {
+}, async (t) => {
   const db = await createTestDatabase();
-  after(() => db.drop());
+  t.after(() => db.drop());
   await db.sql.unsafe(eventTablesDdl(SCHEMA));
   const nats = await startNatsServer();
-  after(() => nats.stop());
+  t.after(() => nats.stop());
   const stream = testStreamName();
   const log = await openNatsLog({ url: nats.url, stream, namespace: stream, timeoutMs: 1000 });
-  after(() => log.close());
+  t.after(() => log.close());
 
   // The consumer: subscribed from the start, across the crash and the NATS restart.
   const received: { seq: number; msgId: string; event: ChangeEvent }[] = [];
