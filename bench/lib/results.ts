@@ -5,7 +5,9 @@ const FILE = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
 
 /** Replaces (or appends) the section `## <title>` of bench/RESULTS.md, keeping every other section. */
 export function writeSection(title: string, body: string): void {
-  const text = existsSync(FILE) ? readFileSync(FILE, "utf8") : "# Benchmark results\n\nWritten by the scripts in bench/; each section says how it was run.\n";
+  const text = existsSync(FILE)
+    ? readFileSync(FILE, "utf8")
+    : "# Benchmark results\n\nWritten by the scripts in bench/; each section says how it was run.\n";
   const heading = `## ${title}`;
   const start = text.indexOf(`\n${heading}\n`);
   const section = `\n${heading}\n\n${body.trim()}\n`;

@@ -1,6 +1,6 @@
 /** What a benchmark scenario gets to prepare its calls. */
 export interface BenchContext {
-  /** gRPC address of the server under test. */
+  /** gRPC address that serves every service (the stack's gateway, or the all-in-one controller). */
   address: string;
   adminToken: string;
   /** Issues a token for any identity (the bench knows the controller's secret). */
@@ -17,6 +17,11 @@ export interface BenchCall {
   token: string;
   /** A fixed number of requests instead of the duration (for calls that cannot repeat, such as AddRelation). */
   total?: number;
+  /**
+   * Run this many ghz processes at once, each with its own token and request (ghz sends one token per run), the
+   * concurrency split between them; the call's own `data` and `token` are then unused.
+   */
+  parallel?: { token: string; data: unknown }[];
 }
 
 /** A service's hot RPCs: `prepare` creates the state the calls need through the public API. */

@@ -1,7 +1,12 @@
 // The relation service's hot RPCs: EnterScope (a unit joins), a unit settings write, and AddRelation.
 import { createClient } from "@concord/grpc";
-import { ApplicationService, ModelService, RelationService } from "@concord/proto/relation/v1/relation";
-import { EndpointRole, EndpointScope } from "@concord/proto/relation/v1/relation";
+import {
+  ApplicationService,
+  EndpointRole,
+  EndpointScope,
+  ModelService,
+  RelationService,
+} from "@concord/proto/relation/v1/relation";
 import type { BenchCall, Scenario } from "../lib/scenario";
 
 /** Requirer applications deployed for AddRelation: each call relates the next one, so none repeats. */
@@ -28,14 +33,27 @@ export const scenario: Scenario = {
       scope: EndpointScope.GLOBAL,
       limit: 0,
     });
-    await apps.deployApplication({ modelUuid, name: "mysql", endpoints: [endpoint("db", EndpointRole.PROVIDER)] });
-    await apps.deployApplication({ modelUuid, name: "wordpress", endpoints: [endpoint("db", EndpointRole.REQUIRER)] });
-    const rel = (await relations.addRelation({ modelUuid, endpoint1: "wordpress", endpoint2: "mysql" })).relation!;
+    await apps.deployApplication({
+      modelUuid,
+      name: "mysql",
+      endpoints: [endpoint("db", EndpointRole.PROVIDER)],
+    });
+    await apps.deployApplication({
+      modelUuid,
+      name: "wordpress",
+      endpoints: [endpoint("db", EndpointRole.REQUIRER)],
+    });
+    const rel = (await relations.addRelation({ modelUuid, endpoint1: "wordpress", endpoint2: "mysql" }))
+      .relation!;
     await inBatches([...Array(UNITS).keys()], 16, (i) =>
       apps.addUnit({ modelUuid, application: "wordpress", machine: String(i) }),
     );
     await inBatches([...Array(ADD_RELATION_APPS).keys()], 16, (i) =>
-      apps.deployApplication({ modelUuid, name: `app-r${i}`, endpoints: [endpoint("db", EndpointRole.REQUIRER)] }),
+      apps.deployApplication({
+        modelUuid,
+        name: `app-r${i}`,
+        endpoints: [endpoint("db", EndpointRole.REQUIRER)],
+      }),
     );
     models.close();
     apps.close();

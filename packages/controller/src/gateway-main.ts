@@ -10,13 +10,19 @@ try {
   const addresses = Object.fromEntries(
     SERVICE_CONTRACTS.map((c) => {
       const value = env(c.addressVar);
-      if (!value) throw new ConfigError(`${c.addressVar} is not set: the gateway needs every service's address`);
+      if (!value)
+        throw new ConfigError(`${c.addressVar} is not set: the gateway needs every service's address`);
       parseAddress(c.addressVar, value);
       return [c.service, value];
     }),
   );
   const metrics = new Metrics();
-  const server = new ConcordServer({ name: "gateway", logger, metrics, tokens: new TokenAuthority(await tokenSecret()) });
+  const server = new ConcordServer({
+    name: "gateway",
+    logger,
+    metrics,
+    tokens: new TokenAuthority(await tokenSecret()),
+  });
   addRoutes(server, addresses);
   const { host, port } = parseAddress("CONCORD_ADDR", env("CONCORD_ADDR", "0.0.0.0:17070"));
   const bound = await server.listen(`${host}:${port}`);
@@ -32,6 +38,8 @@ try {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 } catch (err) {
-  console.error(`gateway: ${err instanceof ConfigError ? "configuration error: " : ""}${(err as Error).message}`);
+  console.error(
+    `gateway: ${err instanceof ConfigError ? "configuration error: " : ""}${(err as Error).message}`,
+  );
   process.exit(2);
 }

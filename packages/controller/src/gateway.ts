@@ -7,9 +7,24 @@ import { file_concord_relation_v1_relation } from "@concord/proto/relation/v1/re
 
 /** Which contract each service process serves, and the variable naming its address behind the gateway. */
 export const SERVICE_CONTRACTS: { service: string; file: DescFile; addressVar: string; port: number }[] = [
-  { service: "relation", file: file_concord_relation_v1_relation, addressVar: "CONCORD_RELATION_ADDR", port: 17100 },
-  { service: "leadership", file: file_concord_leadership_v1_leadership, addressVar: "CONCORD_LEADERSHIP_ADDR", port: 17110 },
-  { service: "meterstatus", file: file_concord_meterstatus_v1_meterstatus, addressVar: "CONCORD_METERSTATUS_ADDR", port: 17120 },
+  {
+    service: "relation",
+    file: file_concord_relation_v1_relation,
+    addressVar: "CONCORD_RELATION_ADDR",
+    port: 17100,
+  },
+  {
+    service: "leadership",
+    file: file_concord_leadership_v1_leadership,
+    addressVar: "CONCORD_LEADERSHIP_ADDR",
+    port: 17110,
+  },
+  {
+    service: "meterstatus",
+    file: file_concord_meterstatus_v1_meterstatus,
+    addressVar: "CONCORD_METERSTATUS_ADDR",
+    port: 17120,
+  },
   {
     service: "multiwatcher",
     file: file_concord_multiwatcher_v1_multiwatcher,

@@ -1,3 +1,3 @@
-export { allModules } from "./modules";
 export { addRoutes, SERVICE_CONTRACTS } from "./gateway";
-export { startStack, type Stack, type StackOptions } from "./stack";
+export { allModules } from "./modules";
+export { type Stack, type StackOptions, startStack } from "./stack";

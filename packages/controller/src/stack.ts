@@ -5,9 +5,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect as netConnect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Health, HealthCheckResponse_ServingStatus } from "@concord/proto/grpc/health/v1/health";
 import { ensureDatabase, freePort, isReachable, startEmbeddedPostgres, withDatabase } from "@concord/db";
 import { createClient, TokenAuthority } from "@concord/grpc";
+import { Health, HealthCheckResponse_ServingStatus } from "@concord/proto/grpc/health/v1/health";
 import { ADMIN_TOKEN_FILE, SECRET_FILE } from "@concord/runtime";
 import { SERVICE_CONTRACTS } from "./gateway";
 
@@ -43,7 +43,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-async function waitServing(address: string, service: string, child: ChildProcess, deadlineMs = 60_000): Promise<void> {
+async function waitServing(
+  address: string,
+  service: string,
+  child: ChildProcess,
+  deadlineMs = 60_000,
+): Promise<void> {
   const health = createClient(Health, address);
   const until = Date.now() + deadlineMs;
   try {
@@ -54,7 +59,8 @@ async function waitServing(address: string, service: string, child: ChildProcess
         () => undefined,
       );
       if (status === HealthCheckResponse_ServingStatus.SERVING) return;
-      if (Date.now() > until) throw new Error(`${service} at ${address} is not SERVING after ${deadlineMs} ms`);
+      if (Date.now() > until)
+        throw new Error(`${service} at ${address} is not SERVING after ${deadlineMs} ms`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, 200);
         child.once("exit", () => {
@@ -88,7 +94,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     await mkdir(options.dataDir, { recursive: true });
     const secretFile = join(options.dataDir, SECRET_FILE);
-    if (!existsSync(secretFile)) await writeFile(secretFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
+    if (!existsSync(secretFile))
+      await writeFile(secretFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
     const secret = (await readFile(secretFile, "utf8")).trim();
 
     let serverUrl = options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -112,9 +119,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!natsUp) {
       if (options.natsUrl) throw new Error(`NATS at ${options.natsUrl} is not reachable`);
       const port = await freePort();
-      const nats = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", join(options.dataDir, "nats")], {
-        stdio: "ignore",
-      });
+      const nats = spawn(
+        "nats-server",
+        ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", join(options.dataDir, "nats")],
+        {
+          stdio: "ignore",
+        },
+      );
       children.push(nats);
       natsUrl = `nats://127.0.0.1:${port}`;
     }
@@ -132,7 +143,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOG_LEVEL: options.logLevel ?? "info",
     };
     const run = (name: string, args: string[], extra: Record<string, string> = {}) => {
-      const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...env, ...extra },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       const log = createWriteStream(join(logs, `${name}.log`), { flags: "a" });
       child.stdout!.pipe(log);
       child.stderr!.pipe(log);
@@ -147,10 +162,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const contract of SERVICE_CONTRACTS) {
       const port = await freePort();
       const address = `127.0.0.1:${port}`;
-      const child = run(contract.service, ["--import", "tsx", join(ROOT, `services/${contract.service}/src/main.ts`)], {
-        CONCORD_ADDR: address,
-        CONCORD_METRICS_ADDR: `127.0.0.1:${await freePort()}`,
-      });
+      const child = run(
+        contract.service,
+        ["--import", "tsx", join(ROOT, `services/${contract.service}/src/main.ts`)],
+        {
+          CONCORD_ADDR: address,
+          CONCORD_METRICS_ADDR: `127.0.0.1:${await freePort()}`,
+        },
+      );
       children.push(child);
       await waitServing(address, contract.service, child);
       services[contract.service] = address;

@@ -168,7 +168,12 @@ test("shutdown ends open streams with UNAVAILABLE and reports NOT_SERVING", asyn
 });
 
 test("a proxy forwards calls, streams, errors and the caller's token to the backend", async () => {
-  const backend = new ConcordServer({ name: "backend", logger: createLogger("b", "silent"), metrics: new Metrics(), tokens });
+  const backend = new ConcordServer({
+    name: "backend",
+    logger: createLogger("b", "silent"),
+    metrics: new Metrics(),
+    tokens,
+  });
   backend.add(EchoService, {
     async echo(req, ctx) {
       if (req.failKind) throw errors.notFound(req.failKind, `no ${req.text}`);
@@ -179,7 +184,12 @@ test("a proxy forwards calls, streams, errors and the caller's token to the back
     },
   });
   const backendAddr = `127.0.0.1:${await backend.listen("127.0.0.1:0")}`;
-  const gateway = new ConcordServer({ name: "gateway", logger: createLogger("g", "silent"), metrics: new Metrics(), tokens });
+  const gateway = new ConcordServer({
+    name: "gateway",
+    logger: createLogger("g", "silent"),
+    metrics: new Metrics(),
+    tokens,
+  });
   gateway.addProxy(EchoService, backendAddr);
   const gatewayAddr = `127.0.0.1:${await gateway.listen("127.0.0.1:0")}`;
   const client = createClient(EchoService, gatewayAddr, { token: await tokens.issue("unit-mysql-1") });

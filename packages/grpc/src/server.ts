@@ -113,12 +113,23 @@ export class ConcordServer {
         responseDeserialize: raw,
         originalName: method.localName,
       };
-      const labels = { service: service.typeName, method: method.name, type: streaming ? "proxy_stream" : "proxy_unary" };
+      const labels = {
+        service: service.typeName,
+        method: method.name,
+        type: streaming ? "proxy_stream" : "proxy_unary",
+      };
       const done = (code: grpc.status) => this.#opts.metrics.handled.inc({ ...labels, code: Code[code] });
       const options = (call: ServerSurfaceCall): grpc.CallOptions => ({ deadline: call.getDeadline() });
       handlers[method.localName] = streaming
         ? (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
-            const out = backend.makeServerStreamRequest(path, raw, raw, call.request, call.metadata, options(call));
+            const out = backend.makeServerStreamRequest(
+              path,
+              raw,
+              raw,
+              call.request,
+              call.metadata,
+              options(call),
+            );
             call.on("cancelled", () => out.cancel());
             out.on("data", (chunk: Buffer) => {
               if (!call.write(chunk)) {
@@ -135,10 +146,18 @@ export class ConcordServer {
             });
           }
         : (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-            const out = backend.makeUnaryRequest(path, raw, raw, call.request, call.metadata, options(call), (err, res) => {
-              done(err?.code ?? grpc.status.OK);
-              callback(err, res);
-            });
+            const out = backend.makeUnaryRequest(
+              path,
+              raw,
+              raw,
+              call.request,
+              call.metadata,
+              options(call),
+              (err, res) => {
+                done(err?.code ?? grpc.status.OK);
+                callback(err, res);
+              },
+            );
             call.on("cancelled", () => out.cancel());
           };
     }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ConfigError, env, envInt, parseAddress } from "@concord/config";
 import {
@@ -66,6 +66,7 @@ export async function startProcess(options: ProcessOptions): Promise<ConcordProc
   };
   try {
     const data = options.allInOne ? resolve(defaultDataDir()) : undefined;
+    if (data) await mkdir(data, { recursive: true });
     const secret = await tokenSecret(data);
     const tokens = new TokenAuthority(secret);
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { startStack, type Stack } from "@concord/controller";
+import { type Stack, startStack } from "@concord/controller";
 import { freePort, testServer } from "@concord/db";
 import { Code, type ConcordError, createClient } from "@concord/grpc";
 import type { Entity } from "@concord/proto/events/v1/events";
@@ -63,16 +63,30 @@ test("a change made through the gateway reaches every service and the model's de
   const first = await stream.next();
   assert.equal(first.value?.result?.snapshot, true);
 
-  await apps.deployApplication({ modelUuid, name: "mysql", endpoints: [endpoint("db", EndpointRole.PROVIDER)] });
-  await apps.deployApplication({ modelUuid, name: "wordpress", endpoints: [endpoint("db", EndpointRole.REQUIRER)] });
+  await apps.deployApplication({
+    modelUuid,
+    name: "mysql",
+    endpoints: [endpoint("db", EndpointRole.PROVIDER)],
+  });
+  await apps.deployApplication({
+    modelUuid,
+    name: "wordpress",
+    endpoints: [endpoint("db", EndpointRole.REQUIRER)],
+  });
   await apps.addUnit({ modelUuid, application: "mysql", machine: "0" });
-  const relation = (await relations.addRelation({ modelUuid, endpoint1: "wordpress", endpoint2: "mysql" })).relation!;
+  const relation = (await relations.addRelation({ modelUuid, endpoint1: "wordpress", endpoint2: "mysql" }))
+    .relation!;
 
   // A unit's agent claims leadership through the gateway with its own token.
   const unitLeadership = createClient(LeadershipService, stack.address, {
     token: await new (await import("@concord/grpc")).TokenAuthority(stack.secret).issue("unit-mysql-0"),
   });
-  const claim = await unitLeadership.claimLeadership({ modelUuid, application: "mysql", unit: "mysql/0", durationSeconds: 60 });
+  const claim = await unitLeadership.claimLeadership({
+    modelUuid,
+    application: "mysql",
+    unit: "mysql/0",
+    durationSeconds: 60,
+  });
   assert.ok(claim.term > 0n);
 
   // Deltas from three services arrive on one stream: relation (relation service), leader (leadership),
@@ -84,7 +98,14 @@ test("a change made through the gateway reaches every service and the model's de
     assert.equal(next.done, false, "the stream ended early");
     for (const d of next.value!.result!.deltas) {
       const e = d.entity!.kind;
-      const id = e.case === "relation" ? e.value.key : e.case === "leader" ? e.value.application : e.case === "meterStatus" ? e.value.unit : "";
+      const id =
+        e.case === "relation"
+          ? e.value.key
+          : e.case === "leader"
+            ? e.value.application
+            : e.case === "meterStatus"
+              ? e.value.unit
+              : "";
       if (e.case) seen.set(`${d.kind}:${id}`, d.entity!);
     }
   }
