@@ -1,4 +1,4 @@
-export { ManualClock, systemClock } from "./clock";
+export { ManualClock, systemClock } from "@concord/clock";
 export type { ConnectedConfig } from "./connected";
 export { ConnectedWorker, startConnectedWorker, validateConnectedConfig } from "./connected";
 export type { MeterStatusWorkerErrorKind } from "./errors";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ManualClock } from "./clock";
+import { ManualClock } from "@concord/clock";
 import { isMeterStatusWorkerError } from "./errors";
 import { DISCONNECTED_INFO, type IsolatedConfig, startIsolatedWorker } from "./isolated";
 import { nullLogger } from "./logger";

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ManualClock } from "./clock";
+import { ManualClock } from "@concord/clock";
 import { isMeterStatusWorkerError } from "./errors";
 import { DISCONNECTED_INFO, type IsolatedWorker } from "./isolated";
 import { MeterStatusManager, migrateDiskState, unitNameFromTag } from "./manifold";

@@ -56,18 +56,9 @@ export interface MeterStatusClient {
   setWorkerState(unitName: string, yaml: string): Promise<void>;
 }
 
-/** A cancellable timer from a {@link Clock}. */
-export interface Timer {
-  cancel(): void;
-}
+import type { Clock } from "@concord/clock";
 
-/** Time source for every time-based rule, injectable so tests can use a manual clock. */
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-  /** Calls `fn` once, `delayMs` from now. */
-  setTimer(delayMs: number, fn: () => void): Timer;
-}
+export type { Clock, Timer } from "@concord/clock";
 
 /** The logging the workers need; pino's logger fits. */
 export interface Logger {

@@ -1,5 +1,5 @@
 // The multiwatcher's domain: the store, watchers and the inputs the service drives (no gRPC, SQL or NATS).
-export { ManualClock, systemClock } from "./clock";
+export { ManualClock, systemClock } from "@concord/clock";
 export { entityKey, entityKinds, isEntityKind, keyString } from "./entity";
 export {
   type ErrorKind,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { ManualClock } from "@concord/clock";
 import { ChangeEventSchema } from "@concord/proto/events/v1/events";
-import { ManualClock } from "./clock";
 import { MultiwatcherError } from "./errors";
 import { Multiwatcher } from "./multiwatcher";
 import { names, removeUnit, settle, track, unit, upsert, uuid0, uuid1 } from "./testing";

@@ -38,19 +38,9 @@ export interface WatchOptions {
   sinceRevision?: number;
 }
 
-/** A timer set on a `Clock`. */
-export interface Timer {
-  /** Cancels the timer; harmless when it has already fired. */
-  cancel(): void;
-}
+import type { Clock } from "@concord/clock";
 
-/** Time as the multiwatcher sees it; injected so that tests control retention and bookmarks. */
-export interface Clock {
-  /** Milliseconds since some fixed origin. */
-  now(): number;
-  /** Calls `fn` once, `delayMs` from now. */
-  setTimer(delayMs: number, fn: () => void): Timer;
-}
+export type { Clock, Timer } from "@concord/clock";
 
 /** The minimal logger the domain writes to (pino-compatible). */
 export interface Logger {
