@@ -2,7 +2,7 @@
 // Backends: CONCORD_RELATION_ADDR, CONCORD_LEADERSHIP_ADDR, CONCORD_METERSTATUS_ADDR, CONCORD_MULTIWATCHER_ADDR.
 import { ConfigError, env, parseAddress } from "@concord/config";
 import { ConcordServer, createLogger, Metrics, TokenAuthority } from "@concord/grpc";
-import { tokenSecret } from "@concord/runtime";
+import { stopWithParent, tokenSecret } from "@concord/runtime";
 import { addRoutes, SERVICE_CONTRACTS } from "./gateway";
 
 const logger = createLogger("gateway");
@@ -37,6 +37,7 @@ try {
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+  stopWithParent(() => void stop());
 } catch (err) {
   console.error(
     `gateway: ${err instanceof ConfigError ? "configuration error: " : ""}${(err as Error).message}`,

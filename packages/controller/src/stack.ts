@@ -143,10 +143,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOG_LEVEL: options.logLevel ?? "info",
     };
     const run = (name: string, args: string[], extra: Record<string, string> = {}) => {
+      // The open stdin pipe ties each child's life to the stack's (CONCORD_STOP_WITH_PARENT).
       const child = spawn(process.execPath, args, {
         cwd: ROOT,
-        env: { ...env, ...extra },
-        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...env, CONCORD_STOP_WITH_PARENT: "1", ...extra },
+        stdio: ["pipe", "pipe", "pipe"],
       });
       const log = createWriteStream(join(logs, `${name}.log`), { flags: "a" });
       child.stdout!.pipe(log);

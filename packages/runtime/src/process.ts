@@ -206,6 +206,18 @@ export async function runUntilSignalled(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  stopWithParent(() => onSignal("parent exited"));
+}
+
+/**
+ * With CONCORD_STOP_WITH_PARENT=1 the process stops when its standard input closes: a supervisor (the stack)
+ * keeps a pipe open to each child, so children never outlive it, even when it is killed outright.
+ */
+export function stopWithParent(stop: () => void): void {
+  if (env("CONCORD_STOP_WITH_PARENT") !== "1") return;
+  process.stdin.on("data", () => {});
+  process.stdin.once("end", stop);
+  process.stdin.once("error", stop);
 }
 
 /** Starts one service module as its own process (how Kubernetes runs it). */
