@@ -71,7 +71,7 @@ export const scenario: Scenario = {
         token: ctx.adminToken,
       },
       {
-        label: `SetRelationUnitSettings (as the unit's agent, ${UNITS} units)`,
+        label: "SetRelationUnitSettings (as the unit's agent, one unit: every write on one row)",
         call: "concord.relation.v1.RelationService.SetRelationUnitSettings",
         data: {
           modelUuid,
