@@ -42,7 +42,7 @@ export function envInt(name: string, fallback: number): number {
 /** Parses host:port; a malformed address is a ConfigError. */
 export function parseAddress(name: string, value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);
-  if (!m || !m[1]) throw new ConfigError(`${name} must be host:port, got ${JSON.stringify(value)}`);
+  if (!m?.[1]) throw new ConfigError(`${name} must be host:port, got ${JSON.stringify(value)}`);
   const port = Number(m[2]);
   if (port > 65535) throw new ConfigError(`${name} has an invalid port: ${value}`);
   return { host: m[1].replace(/^\[(.*)\]$/, "$1"), port };

@@ -113,7 +113,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const natsHost = new URL(natsUrl.replace(/^nats:/, "http:"));
     const natsUp = await new Promise<boolean>((r) => {
       const s = netConnect(Number(natsHost.port || 4222), natsHost.hostname);
-      s.once("connect", () => (s.destroy(), r(true)));
+      s.once("connect", () => {
+        s.destroy();
+        r(true);
+      });
       s.once("error", () => r(false));
     });
     if (!natsUp) {

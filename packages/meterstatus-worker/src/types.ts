@@ -56,8 +56,6 @@ export interface MeterStatusClient {
   setWorkerState(unitName: string, yaml: string): Promise<void>;
 }
 
-import type { Clock } from "@concord/clock";
-
 export type { Clock, Timer } from "@concord/clock";
 
 /** The logging the workers need; pino's logger fits. */
