@@ -5,7 +5,6 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-
 /** A string variable, or the default. */
 export function env(name: string, fallback: string): string;
 export function env(name: string): string | undefined;
