@@ -1,13 +1,10 @@
 // Real pieces of the leadership service for tests: a lease store on a fresh database whose time follows a test
 // clock, and LeadershipService on a ConcordServer listening on a local port, over any lease manager.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { systemClock } from "@concord/clock";
-import { createTestDatabase, migrate, type Sql, type TestDatabase } from "@concord/db";
-import { type EventLog, openEmbeddedLog } from "@concord/events";
-import { ConcordServer, createLogger, Metrics, TokenAuthority } from "@concord/grpc";
+import type { Sql, TestDatabase } from "@concord/db";
+import type { EventLog } from "@concord/events";
+import type { TokenAuthority } from "@concord/grpc";
 import { LeadershipService } from "@concord/proto/leadership/v1/leadership";
+import { createMigratedTestDatabase, serveForTest, startTestModule } from "@concord/runtime/testing";
 import type { FacadeOptions } from "./domain/facade";
 import type { LeaseClient } from "./domain/types";
 import { leadershipModule } from "./module";
@@ -26,13 +23,7 @@ export interface TestLeaseStore {
 
 /** A fresh database with the service's migrations; the store's time follows `clock` when given. */
 export async function openTestLeaseStore(clock?: { now(): number }): Promise<TestLeaseStore> {
-  const db = await createTestDatabase();
-  try {
-    await migrate(db.sql, leadershipModule.migrations!);
-  } catch (err) {
-    await db.drop();
-    throw err;
-  }
+  const db = await createMigratedTestDatabase(leadershipModule.migrations);
   return {
     db,
     sql: db.sql,
@@ -57,26 +48,18 @@ export async function startTestServer(options: {
   sql: Sql;
   facade?: FacadeOptions;
 }): Promise<TestServer> {
-  const tokens = new TokenAuthority("leadership-test-secret-0123456789");
-  const logger = createLogger("leadership-test", "silent");
-  const server = new ConcordServer({
-    name: "leadership",
-    logger,
-    metrics: new Metrics(),
-    tokens,
-    shutdownGraceMs: 1000,
-  });
   const settings = new LeaderSettingsStore(options.sql, options.store);
-  server.add(
-    LeadershipService,
-    leadershipService({ leases: options.leases, settings, facade: options.facade }),
-  );
-  const port = await server.listen("127.0.0.1:0");
+  const serving = await serveForTest({ name: "leadership" }, ({ server }) => {
+    server.add(
+      LeadershipService,
+      leadershipService({ leases: options.leases, settings, facade: options.facade }),
+    );
+  });
   return {
-    address: `127.0.0.1:${port}`,
-    tokens,
+    address: serving.address,
+    tokens: serving.tokens,
     async close() {
-      await server.shutdown();
+      await serving.close();
       await settings.close();
     },
   };
@@ -95,35 +78,6 @@ export interface TestService {
 
 /** Starts the module as the runtime would (system clock, real time). */
 export async function startTestService(): Promise<TestService> {
-  const db = await createTestDatabase();
-  await migrate(db.sql, leadershipModule.migrations!);
-  const dir = await mkdtemp(join(tmpdir(), "concord-leadership-log-"));
-  const events = await openEmbeddedLog({ dir });
-  const tokens = new TokenAuthority("leadership-test-secret-0123456789");
-  const logger = createLogger("leadership-test", "silent");
-  const metrics = new Metrics();
-  const server = new ConcordServer({ name: "leadership", logger, metrics, tokens, shutdownGraceMs: 1000 });
-  const running = await leadershipModule.start({
-    server,
-    sql: db.sql,
-    events,
-    logger,
-    metrics,
-    tokens,
-    clock: systemClock,
-  });
-  const port = await server.listen("127.0.0.1:0");
-  return {
-    address: `127.0.0.1:${port}`,
-    db,
-    tokens,
-    events,
-    async stop() {
-      await server.shutdown();
-      await running.stop();
-      await events.close();
-      await rm(dir, { recursive: true, force: true });
-      await db.drop();
-    },
-  };
+  const { address, db, tokens, events, stop } = await startTestModule(leadershipModule);
+  return { address, db: db!, tokens, events, stop };
 }

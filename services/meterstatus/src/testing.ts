@@ -2,13 +2,12 @@
 // (migrated), an embedded event log in a folder, the outbox relay, and an injectable clock. Stopping and
 // starting it again on the same folder, database and port is how tests take the service away and back.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type Clock, systemClock } from "@concord/clock";
-import { connect, migrate, type Sql } from "@concord/db";
-import { type EventLog, openEmbeddedLog, type Relay, startRelay, subjectFor } from "@concord/events";
-import { ConcordServer, createLogger, Metrics, TokenAuthority } from "@concord/grpc";
+import type { Clock } from "@concord/clock";
+import type { Sql } from "@concord/db";
+import { type EventLog, subjectFor } from "@concord/events";
 import { ChangeEventSchema, Life } from "@concord/proto/events/v1/events";
-import { meterstatusModule, type RunningMeterStatus, startMeterStatus } from "./module";
-import { SCHEMA } from "./store";
+import { startTestModule } from "@concord/runtime/testing";
+import { meterstatusModule, startMeterStatus } from "./module";
 
 /** Options of {@link startMeterStatusFixture}. */
 export interface MeterStatusFixtureOptions {
@@ -47,76 +46,47 @@ const LIFE = { alive: Life.ALIVE, dying: Life.DYING } as const;
 export async function startMeterStatusFixture(
   options: MeterStatusFixtureOptions,
 ): Promise<MeterStatusFixture> {
-  const logger = createLogger("meterstatus", "silent");
-  const tokens = new TokenAuthority(options.secret ?? DEFAULT_SECRET);
-  const sql = connect(options.databaseUrl, { max: 10, applicationName: "meterstatus-fixture" });
-  let events: EventLog | undefined;
-  let relay: Relay | undefined;
-  let running: RunningMeterStatus | undefined;
-  const server = new ConcordServer({
-    name: "meterstatus",
-    logger,
-    metrics: new Metrics(),
-    tokens,
-    shutdownGraceMs: 2000,
-  });
-  const stop = async () => {
-    await server.shutdown();
-    await relay?.stop();
-    await running?.stop();
-    await events?.close();
-    await sql.end({ timeout: 5 });
-  };
-  try {
-    await migrate(sql, meterstatusModule.migrations!);
-    events = await openEmbeddedLog({ dir: options.eventsDir });
-    const log = events;
-    running = await startMeterStatus({
-      server,
-      sql,
-      events: log,
-      logger,
-      metrics: new Metrics(),
-      tokens,
-      clock: options.clock ?? systemClock,
-    });
-    relay = startRelay({ sql, schema: SCHEMA, log, logger });
-    const port = await server.listen(options.address ?? "127.0.0.1:0");
-    const service = running;
-    return {
-      address: `127.0.0.1:${port}`,
-      port,
-      adminToken: await tokens.issue("admin"),
-      issue: (tag) => tokens.issue(tag),
-      sql,
-      events: log,
-      async unitEvent(modelUuid, unit, change = "alive") {
-        const event = create(ChangeEventSchema, {
-          modelUuid,
-          kind: "unit",
-          id: unit,
-          source: "relation",
-          change:
-            change === "removed"
-              ? { case: "removed", value: true }
-              : {
-                  case: "entity",
-                  value: {
-                    kind: {
-                      case: "unit",
-                      value: { modelUuid, name: unit, application: unit.split("/")[0], life: LIFE[change] },
-                    },
+  const fx = await startTestModule(
+    { ...meterstatusModule, start: startMeterStatus },
+    {
+      ...options,
+      secret: options.secret ?? DEFAULT_SECRET,
+      pool: { max: 10, applicationName: "meterstatus-fixture" },
+      shutdownGraceMs: 2000,
+      relay: true,
+    },
+  );
+  const { sql, events: log, running: service, tokens } = fx;
+  return {
+    address: fx.address,
+    port: fx.port,
+    adminToken: await tokens.issue("admin"),
+    issue: (tag) => tokens.issue(tag),
+    sql,
+    events: log,
+    async unitEvent(modelUuid, unit, change = "alive") {
+      const event = create(ChangeEventSchema, {
+        modelUuid,
+        kind: "unit",
+        id: unit,
+        source: "relation",
+        change:
+          change === "removed"
+            ? { case: "removed", value: true }
+            : {
+                case: "entity",
+                value: {
+                  kind: {
+                    case: "unit",
+                    value: { modelUuid, name: unit, application: unit.split("/")[0], life: LIFE[change] },
                   },
                 },
-        });
-        const { seq } = await log.append(subjectFor(event), toBinary(ChangeEventSchema, event));
-        await service.unitEventsReached(seq);
-      },
-      published: () => (relay as Relay).drained(),
-      stop,
-    };
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
+              },
+      });
+      const { seq } = await log.append(subjectFor(event), toBinary(ChangeEventSchema, event));
+      await service.unitEventsReached(seq);
+    },
+    published: () => fx.relay!.drained(),
+    stop: fx.stop,
+  };
 }

@@ -4,19 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type EventLog, openEmbeddedLog } from "@concord/events";
-import {
-  Code,
-  type ConcordError,
-  ConcordServer,
-  createClient,
-  createLogger,
-  Metrics,
-  TokenAuthority,
-} from "@concord/grpc";
+import { type Client, Code, type ConcordError } from "@concord/grpc";
 import { ManualClock } from "./domain";
-import { type Feed, startFeed } from "./feed";
-import { registerMetrics } from "./metrics";
-import { MultiwatcherService, multiwatcherHandlers } from "./server";
+import type { Feed } from "./feed";
+import { MultiwatcherService } from "./server";
 import {
   application,
   deltaNames,
@@ -24,6 +15,8 @@ import {
   reader,
   removeUnit,
   settle,
+  startTestService,
+  type TestService,
   unit,
   untilApplied,
   upsert,
@@ -31,19 +24,14 @@ import {
   uuid1,
 } from "./testing";
 
-const tokens = new TokenAuthority("a-test-secret-of-enough-length");
 const clock = new ManualClock(Date.now());
-const metrics = new Metrics();
 const dir = mkdtempSync(join(tmpdir(), "concord-mw-server-"));
 let log: EventLog;
+let service: TestService;
 let feed: Feed;
-let server: ConcordServer;
-let address = "";
-let admin: ReturnType<typeof createClient<typeof MultiwatcherService>>;
+let admin: Client<typeof MultiwatcherService>;
 
-async function clientFor(tag: string) {
-  return createClient(MultiwatcherService, address, { token: await tokens.issue(tag) });
-}
+const clientFor = (tag: string) => service.client(MultiwatcherService, tag);
 
 function watchModel(client: typeof admin, modelUuid: string, since?: number, logId = "") {
   const ac = new AbortController();
@@ -67,24 +55,13 @@ before(async () => {
   // History written before the multiwatcher starts: it must rebuild it from the log alone.
   await publish(log, upsert(application(uuid0, "wordpress")), upsert(unit(uuid0, "wordpress/0")));
   await publish(log, upsert(unit(uuid1, "mysql/0")));
-  const hooks = registerMetrics(metrics.registry, () => feed?.multiwatcher.metrics());
-  feed = startFeed({ log, clock, bookmarkIntervalMs: 30_000, observe: hooks });
-  server = new ConcordServer({
-    name: "multiwatcher-test",
-    logger: createLogger("multiwatcher-test", "silent"),
-    metrics,
-    tokens,
-    shutdownGraceMs: 1000,
-  });
-  server.add(MultiwatcherService, multiwatcherHandlers(feed));
-  address = `127.0.0.1:${await server.listen("127.0.0.1:0")}`;
+  service = await startTestService({ log, clock, bookmarkIntervalMs: 30_000 });
+  feed = service.feed;
   admin = await clientFor("admin");
 });
 
 after(async () => {
-  admin.close();
-  await feed.stop();
-  await server.shutdown();
+  await service.stop();
   await log.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -211,7 +188,7 @@ describe("MultiwatcherService over gRPC", () => {
     assert.equal(report.restartCount, 0n);
     assert.equal(report.logId, feed.logId());
     assert.ok(report.storeSize >= 4n);
-    const text = await metrics.registry.metrics();
+    const text = await service.metrics.registry.metrics();
     for (const name of [
       "concord_multiwatcher_watchers",
       "concord_multiwatcher_store_entries",

@@ -1,4 +1,5 @@
-// Helpers shared by the service's tests: appending change events to a real event log and reading watch streams.
+// Helpers shared by the service's tests: the feed served over gRPC, appending change events to a real event log,
+// and reading watch streams.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type EventLog, subjectFor } from "@concord/events";
 import {
@@ -9,8 +10,38 @@ import {
   EntitySchema,
 } from "@concord/proto/events/v1/events";
 import type { WatchResult } from "@concord/proto/multiwatcher/v1/multiwatcher";
+import { serveForTest, type TestServing } from "@concord/runtime/testing";
+import { type Feed, type FeedOptions, startFeed } from "./feed";
+import { registerMetrics } from "./metrics";
+import { MultiwatcherService, multiwatcherHandlers } from "./server";
 
 export * from "./domain/testing";
+
+/** A feed served on a local port as the module serves it, but over the test's log and clock. */
+export interface TestService extends TestServing {
+  feed: Feed;
+  /** Stops the feed (open streams end with UNAVAILABLE), closes the clients and the server; the log is the test's. */
+  stop(): Promise<void>;
+}
+
+/** Starts a feed of `options.log` with the module's metrics and serves MultiwatcherService over it. */
+export async function startTestService(options: Omit<FeedOptions, "observe">): Promise<TestService> {
+  let feed: Feed | undefined;
+  const serving = await serveForTest({ name: "multiwatcher" }, ({ server, metrics }) => {
+    const hooks = registerMetrics(metrics.registry, () => feed?.multiwatcher.metrics());
+    feed = startFeed({ ...options, observe: hooks });
+    server.add(MultiwatcherService, multiwatcherHandlers(feed));
+  });
+  const started = feed!;
+  return {
+    ...serving,
+    feed: started,
+    async stop() {
+      await started.stop();
+      await serving.close();
+    },
+  };
+}
 
 /** An application entity. */
 export function application(modelUUID: string, name: string): Entity {

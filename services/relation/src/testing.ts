@@ -1,20 +1,11 @@
 // A real relation service for tests: a fresh database with the migrations applied, the module started on a
 // ConcordServer listening on a local port, clients with admin or unit tokens, and direct store access.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
-import { connect, createTestDatabase, migrate, type TestDatabase } from "@concord/db";
-import { type Consumer, type EventLog, openEmbeddedLog } from "@concord/events";
-import {
-  type Client,
-  ConcordServer,
-  createClient,
-  createLogger,
-  Metrics,
-  TokenAuthority,
-} from "@concord/grpc";
+import type { TestDatabase } from "@concord/db";
+import type { Consumer, EventLog } from "@concord/events";
+import type { Client, TokenAuthority } from "@concord/grpc";
 import { systemClock } from "@concord/runtime";
+import { startTestModule } from "@concord/runtime/testing";
 import { relationModule, startRelationService } from "./module";
 import { RelationState } from "./store/state";
 
@@ -41,49 +32,22 @@ export interface TestService {
  * `replicaOf`, a second replica on the first one's database (which the first one's `stop()` drops).
  */
 export async function startTestService(options: { replicaOf?: TestService } = {}): Promise<TestService> {
-  const owner = !options.replicaOf;
-  const db = options.replicaOf?.db ?? (await createTestDatabase());
-  if (owner) await migrate(db.sql, relationModule.migrations!);
-  // A replica gets its own pool, as another process would: its LISTENs and transactions are its own.
-  const sql = owner ? db.sql : connect(db.url, { max: 5, applicationName: "relation-replica" });
-  const logDir = await mkdtemp(join(tmpdir(), "concord-relation-log-"));
-  const events = await openEmbeddedLog({ dir: logDir });
-  const tokens = new TokenAuthority("relation-test-secret-0123456789");
-  const logger = createLogger("relation-test", "silent");
-  const metrics = new Metrics();
-  const server = new ConcordServer({ name: "relation", logger, metrics, tokens, shutdownGraceMs: 1000 });
-  const running = await startRelationService({
-    server,
-    sql,
-    events,
-    logger,
-    metrics,
-    tokens,
-    clock: systemClock,
-  });
-  const port = await server.listen("127.0.0.1:0");
-  const address = `127.0.0.1:${port}`;
-  const clients: { close(): void }[] = [];
+  const primary = options.replicaOf;
+  const service = await startTestModule(
+    { ...relationModule, start: startRelationService },
+    // A replica gets its own pool, as another process would: its LISTENs and transactions are its own.
+    primary
+      ? { databaseUrl: primary.db.url, pool: { max: 5, applicationName: "relation-replica" }, migrate: false }
+      : {},
+  );
   return {
-    address,
-    db,
-    state: new RelationState(sql, systemClock),
-    tokens,
-    events,
-    leaders: running.leaders,
-    async client(service, tag = "admin") {
-      const c = createClient(service, address, { token: await tokens.issue(tag) });
-      clients.push(c);
-      return c;
-    },
-    async stop() {
-      for (const c of clients) c.close();
-      await server.shutdown();
-      await running.stop();
-      await events.close();
-      if (owner) await db.drop();
-      else await sql.end({ timeout: 5 });
-      await rm(logDir, { recursive: true, force: true });
-    },
+    address: service.address,
+    db: primary?.db ?? service.db!,
+    state: new RelationState(service.sql, systemClock),
+    tokens: service.tokens,
+    events: service.events,
+    leaders: service.running.leaders,
+    client: service.client,
+    stop: service.stop,
   };
 }
