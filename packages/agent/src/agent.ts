@@ -9,7 +9,7 @@ import { MachineLock } from "@concord/hook-runner";
 import type { AgentConfig } from "./config";
 import { installTools, ToolServer } from "./tool-server";
 import type { AgentLogger, RelationApi } from "./types";
-import { type MeterStatusSource, Uniter, type UniterLeadership } from "./uniter";
+import { type MeterStatusSource, Uniter, type UniterLeadership, type UniterOutcome } from "./uniter";
 
 /** What the agent runs against: the controller's services and the clock. */
 export interface AgentDeps {
@@ -31,8 +31,15 @@ export function socketPathFor(dataDir: string): string {
   return join(tmpdir(), `concord-agent-${hash}.socket`);
 }
 
-/** Runs the unit's uniter until `signal` aborts; a failed uniter is started again after a delay. */
-export async function runAgent(config: AgentConfig, deps: AgentDeps, signal: AbortSignal): Promise<void> {
+/**
+ * Runs the unit's uniter until `signal` aborts (resolves "stopped") or the unit is dead (resolves "dead": the
+ * agent has nothing left to do, Juju's ErrTerminateAgent); a failed uniter is started again after a delay.
+ */
+export async function runAgent(
+  config: AgentConfig,
+  deps: AgentDeps,
+  signal: AbortSignal,
+): Promise<UniterOutcome> {
   const { logger, clock } = deps;
   await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
   const toolsDir = join(config.dataDir, "tools");
@@ -63,7 +70,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, signal: Abo
       signal.addEventListener("abort", stop, { once: true });
       try {
         logger.info({ unit: config.unit }, "uniter started");
-        await uniter.run();
+        if ((await uniter.run()) === "dead") return "dead";
       } catch (err) {
         logger.error({ error: (err as Error).message }, "uniter failed; starting it again");
         await sleep(clock, config.restartDelayMs, signal);
@@ -74,6 +81,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, signal: Abo
   } finally {
     await tools.close();
   }
+  return "stopped";
 }
 
 function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {

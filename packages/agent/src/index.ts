@@ -24,4 +24,5 @@ export {
   Uniter,
   type UniterConfig,
   type UniterLeadership,
+  type UniterOutcome,
 } from "./uniter";

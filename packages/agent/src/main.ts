@@ -91,7 +91,8 @@ const onSignal = (sig: string) => {
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 
-await runAgent(config, deps, stop.signal);
+const outcome = await runAgent(config, deps, stop.signal);
 for (const fn of stops) await fn();
 api.close();
-logger.info({}, "stopped");
+// A dead unit's agent exits 0 and is not started again (Juju's ErrTerminateAgent).
+logger.info({ outcome }, outcome === "dead" ? "unit is dead: agent terminated" : "stopped");

@@ -1,13 +1,14 @@
 import { type Client, ConcordError, createClient } from "@concord/grpc";
 import { Life as ProtoLife } from "@concord/proto/events/v1/events";
 import {
+  ApplicationService,
   EndpointRole,
   type Relation,
   RelationService,
   type WatchRelationUnitsResponse,
 } from "@concord/proto/relation/v1/relation";
 import type { RelationUnitsChange } from "@concord/relation-hooks";
-import type { Life, RelationApi, RelationInfo, SettingsWrite, UnitRelationsChange } from "./types";
+import type { Life, RelationApi, RelationInfo, SettingsWrite, UnitInfo, UnitRelationsChange } from "./types";
 
 /** Where and as whom the agent calls the controller. */
 export interface RelationApiOptions {
@@ -23,14 +24,49 @@ export interface RelationApiOptions {
 // Out of scope already (or the relation is gone): leaving again is done.
 const goneKinds = ["RelationUnitNotFound", "RelationNotFound", "NotFound", "UnitNotFound"];
 
-/** A RelationApi over concord.relation.v1.RelationService; `close()` releases the channel. */
+// The unit no longer exists: its watcher ends, and it is as dead as it can be.
+const unitGoneKinds = ["UnitNotFound", "UnitRemoved"];
+
+/**
+ * A RelationApi over concord.relation.v1 (RelationService, and ApplicationService for the unit itself);
+ * `close()` releases the channels.
+ */
 export function grpcRelationApi(options: RelationApiOptions): RelationApi & { close(): void } {
   const client: Client<typeof RelationService> = createClient(RelationService, options.address, {
     token: options.token,
   });
+  const units: Client<typeof ApplicationService> = createClient(ApplicationService, options.address, {
+    token: options.token,
+  });
   const { modelUuid, unit } = options;
   return {
-    close: () => client.close(),
+    close: () => {
+      client.close();
+      units.close();
+    },
+
+    async *watchUnit(signal) {
+      try {
+        for await (const msg of units.watchUnit({ modelUuid, unit }, { signal })) {
+          const u = msg.unit;
+          if (!u) continue;
+          const info: UnitInfo = { name: u.name, life: lifeOf(u.life), principal: u.principal };
+          yield info;
+        }
+      } catch (err) {
+        if (err instanceof ConcordError && err.is(...unitGoneKinds)) return;
+        throw err;
+      }
+    },
+
+    async ensureUnitDead() {
+      try {
+        await units.ensureUnitDead({ modelUuid, name: unit });
+      } catch (err) {
+        if (err instanceof ConcordError && err.is(...unitGoneKinds)) return;
+        throw err;
+      }
+    },
 
     async *watchUnitRelations(signal) {
       for await (const msg of client.watchUnitRelations({ modelUuid, unit }, { signal })) {

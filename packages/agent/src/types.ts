@@ -30,6 +30,15 @@ export interface UnitRelationsChange {
   removed: string[];
 }
 
+/** The agent's own unit, as WatchUnit reports it. */
+export interface UnitInfo {
+  /** The unit, `wordpress/0`. */
+  name: string;
+  life: Life;
+  /** The principal unit's name for a subordinate; `""` otherwise. */
+  principal: string;
+}
+
 /** A settings write made by relation-set, flushed when the hook succeeds. Empty values delete keys. */
 export interface SettingsWrite {
   unit?: Record<string, string>;
@@ -44,6 +53,10 @@ export interface SettingsWrite {
  * unit. A gRPC client implements it; tests use an in-memory fake.
  */
 export interface RelationApi {
+  /** The unit's current state, then each change; ends once the unit no longer exists (removed). */
+  watchUnit(signal: AbortSignal): AsyncIterable<UnitInfo>;
+  /** Dying → dead (the controller then removes it); refused while the unit is still in a relation scope. */
+  ensureUnitDead(): Promise<void>;
   /** The relations of the unit's application: all of them first, then each one that changed. */
   watchUnitRelations(signal: AbortSignal): AsyncIterable<UnitRelationsChange>;
   /** The relation's membership as the unit sees it (the baseline first), for the unit's hook source. */

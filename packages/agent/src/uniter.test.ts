@@ -5,7 +5,15 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { ManualClock, systemClock } from "@concord/clock";
 import { MachineLock } from "@concord/hook-runner";
 import { FakeModel } from "./testing/fake-model";
-import { linesOf, MemoryLogger, relationHooks, tempDir, waitForLog, writeCharm } from "./testing/helpers";
+import {
+  linesOf,
+  logLines,
+  MemoryLogger,
+  relationHooks,
+  tempDir,
+  waitForLog,
+  writeCharm,
+} from "./testing/helpers";
 import { installTools, ToolServer } from "./tool-server";
 import { Uniter, type UniterConfig } from "./uniter";
 
@@ -235,6 +243,79 @@ describe("Uniter", () => {
     await wp.logger.waitFor("removing state of a relation no longer in scope");
     await waitFor(async () => (await readdir(join(dataDir, "relations"))).length === 0);
     await rm(join(dataDir, "relations"), { recursive: true, force: true });
+  });
+
+  test("a dying unit departs every member as itself, breaks its relations, leaves scope and ends dead", async () => {
+    const model = new FakeModel();
+    deployWordpressMysql(model);
+    model.deploy("wordpress", [
+      { name: "db", role: "requirer" },
+      { name: "cluster", role: "peer" },
+    ]);
+    const log = join(base, "hooks.log");
+    await writeCharm(join(base, "charm"), log, [...relationHooks("db"), ...relationHooks("cluster")]);
+    const wp = await startUnit(model, "wordpress/0");
+    const db = model.relate("wordpress:db", "mysql:db");
+    const peers = model.relate("wordpress:cluster");
+    for (const unit of ["mysql/1", "mysql/0"]) await model.api(unit).enterScope(db.uuid);
+    await model.api("wordpress/1").enterScope(peers.uuid);
+    const settled = (l: string[]) =>
+      ["mysql/0", "mysql/1", "wordpress/1"].every((u) => l.some((x) => x.includes(`changed remote=${u}`)));
+    await waitForLog(log, settled);
+
+    model.removeUnit("wordpress/0");
+    assert.equal(await wp.done, "dead");
+    const lines = linesOf(await logLines(log), "wordpress/0");
+    const dying = lines.slice(lines.findIndex((l) => l.includes("departed")));
+    assert.deepEqual(dying, [
+      `wordpress/0 db-relation-departed remote=mysql/0 app=mysql departing=wordpress/0 id=db:${db.id}`,
+      `wordpress/0 db-relation-departed remote=mysql/1 app=mysql departing=wordpress/0 id=db:${db.id}`,
+      `wordpress/0 db-relation-broken remote= app=mysql departing= id=db:${db.id}`,
+      `wordpress/0 cluster-relation-departed remote=wordpress/1 app=wordpress departing=wordpress/0 id=cluster:${peers.id}`,
+      `wordpress/0 cluster-relation-broken remote= app=wordpress departing= id=cluster:${peers.id}`,
+    ]);
+    assert.equal(model.unitLife("wordpress/0"), "removed");
+    assert.ok(!model.relation(db.uuid)?.unitsInScope.includes("wordpress/0"));
+    assert.deepEqual(await readdir(join(base, "wordpress-0", "relations")), []);
+    await wp.logger.waitFor("unit is dead: terminating the agent");
+  });
+
+  test("a dying unit's agent restarted mid-departure resumes without repeating committed hooks", async () => {
+    const model = new FakeModel();
+    deployWordpressMysql(model);
+    const log = join(base, "hooks.log");
+    const charm1 = join(base, "charm1");
+    await writeCharm(charm1, log, relationHooks("db"), {
+      "db-relation-departed": 'if [ "$JUJU_REMOTE_UNIT" = mysql/1 ]; then exit 1; fi; true',
+    });
+    const dataDir = join(base, "wordpress-0");
+    const first = await startUnit(model, "wordpress/0", { charmDir: charm1, dataDir });
+    const rel = model.relate("wordpress:db", "mysql:db");
+    for (const unit of ["mysql/0", "mysql/1"]) await model.api(unit).enterScope(rel.uuid);
+    await waitForLog(log, (l) => l.filter((x) => x.includes("db-relation-changed")).length === 2);
+    model.removeUnit("wordpress/0");
+    await first.logger.waitFor("hook failed");
+    await first.stop();
+    assert.equal(await first.done, "stopped");
+    assert.ok(model.relation(rel.uuid)?.unitsInScope.includes("wordpress/0"), "still in scope");
+
+    const charm2 = join(base, "charm2");
+    await writeCharm(charm2, log, relationHooks("db"));
+    const second = await startUnit(model, "wordpress/0", { charmDir: charm2, dataDir });
+    assert.equal(await second.done, "dead");
+    const kinds = linesOf(await logLines(log), "wordpress/0").map((l) => l.split(" ").slice(1, 4).join(" "));
+    assert.deepEqual(kinds.slice(-3), [
+      "db-relation-departed remote=mysql/0 app=mysql",
+      "db-relation-departed remote=mysql/1 app=mysql",
+      "db-relation-broken remote= app=mysql",
+    ]);
+    assert.equal(kinds.filter((k) => k.includes("departed remote=mysql/0")).length, 1);
+    assert.equal(model.unitLife("wordpress/0"), "removed");
+
+    // Started once more, the agent of a removed unit has nothing to do.
+    const third = await startUnit(model, "wordpress/0", { charmDir: charm2, dataDir });
+    assert.equal(await third.done, "dead");
+    assert.equal(linesOf(await logLines(log), "wordpress/0").length, kinds.length);
   });
 });
 

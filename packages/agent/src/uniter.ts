@@ -1,6 +1,8 @@
-// The uniter: one unit's hooks, one at a time (spec relation-hooks §6, §10; leadership §11.2). It learns the
-// unit's relations, joins them, feeds each relation's membership stream into its hook queue, and runs each
-// hook from the charm directory under the machine lock, committing state only after the hook succeeded.
+// The uniter: one unit's hooks, one at a time (spec relation-hooks §4, §6, §10; leadership §11.2). It learns
+// the unit's relations, joins them, feeds each relation's membership stream into its hook queue, and runs
+// each hook from the charm directory under the machine lock, committing state only after the hook succeeded.
+// When its own unit turns dying it departs and breaks every relation, then marks the unit dead (Juju's
+// uniter then ends with ErrTerminateAgent).
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "@concord/clock";
@@ -16,7 +18,7 @@ import {
 } from "@concord/relation-hooks";
 import { type ContextLeadership, type ContextRelation, HookContext } from "./hook-context";
 import type { ToolServer } from "./tool-server";
-import type { AgentLogger, RelationApi, RelationInfo, UnitRelationsChange } from "./types";
+import type { AgentLogger, Life, RelationApi, RelationInfo, UnitInfo, UnitRelationsChange } from "./types";
 
 /** A leadership hook the uniter may run (leader-elected, leader-settings-changed); see leadership.ts. */
 export interface LeadershipHook {
@@ -83,7 +85,12 @@ interface Entry {
   /** Ends the membership stream. */
   stream: AbortController;
   dying: "no" | "requested" | "applied";
+  /** The dying source applied departs the local unit (JUJU_DEPARTING_UNIT), its unit being dying. */
+  localDying: boolean;
 }
+
+/** How a uniter's run ended: stopped on request, or its unit is dead and the agent must terminate. */
+export type UniterOutcome = "stopped" | "dead";
 
 type Job = { kind: "relation"; entry: Entry; hook: HookInfo } | { kind: "leadership"; hook: LeadershipHook };
 
@@ -116,6 +123,15 @@ export class Uniter {
   #wake: (() => void) | undefined;
   #events: Promise<void> = Promise.resolve();
   #hooksRun = 0;
+  /** The unit's life; undefined until WatchUnit's first message, "dead" once the unit is gone. */
+  #life: Life | undefined;
+  #unitKnown!: () => void;
+  readonly #unitKnownP = new Promise<void>((resolve) => {
+    this.#unitKnown = resolve;
+  });
+  /** The first relations event has been applied, and how many events are being applied now. */
+  #relationsKnown = false;
+  #applying = 0;
 
   constructor(config: UniterConfig) {
     if (!/^[a-z][a-z0-9-]*\/\d+$/.test(config.unitName))
@@ -137,31 +153,53 @@ export class Uniter {
     this.#poke();
   }
 
-  /** Runs until stopped (resolves) or until something fails (rejects). */
-  async run(): Promise<void> {
+  /**
+   * Runs until stopped (resolves "stopped"), until the unit is dead (resolves "dead") or until something
+   * fails (rejects).
+   */
+  async run(): Promise<UniterOutcome> {
     this.#stateDirs = await readAllStateDirs(this.#relationsDir);
     this.#config.leadership?.onChange(() => this.#poke());
+    void this.#watchUnit();
     void this.#watchRelations();
     try {
-      await this.#loop();
+      return await this.#loop();
     } finally {
       this.#stop.abort();
+      this.#unitKnown();
       for (const entry of this.#entries.values()) entry.stream.abort();
     }
   }
 
-  async #loop(): Promise<void> {
+  async #loop(): Promise<UniterOutcome> {
     for (;;) {
       this.#check();
-      if (this.#stop.signal.aborted) return;
+      if (this.#stop.signal.aborted) return "stopped";
+      if (this.#life === "dead") return "dead";
       await this.#applyDying();
       const job = await this.#pick();
       if (!job) {
+        if (await this.#ensureDead()) return "dead";
         await this.#idle();
         continue;
       }
       await this.#runWithRetry(job);
     }
+  }
+
+  get #unitDying(): boolean {
+    return this.#life !== undefined && this.#life !== "alive";
+  }
+
+  // Juju's ModeDying: once every relation is broken and left, the unit is marked dead. A refusal (a relation
+  // scope or a subordinate remains) fails the uniter, which tries again after its restart delay.
+  async #ensureDead(): Promise<boolean> {
+    if (!this.#unitDying || !this.#relationsKnown || this.#applying > 0 || this.#entries.size > 0)
+      return false;
+    await this.#config.api.ensureUnitDead();
+    this.#life = "dead";
+    this.#config.logger.info({ unit: this.#config.unitName }, "unit is dead: terminating the agent");
+    return true;
   }
 
   #check(): void {
@@ -209,9 +247,14 @@ export class Uniter {
     for (const entry of [...this.#entries.values()]) {
       if (entry.dying !== "requested") continue;
       entry.dying = "applied";
+      entry.localDying = this.#unitDying;
       entry.stream.abort();
-      this.#config.logger.info({ relation: entry.info.id }, "relation dying: departing its units");
-      await entry.relationer.setDying();
+      this.#config.logger.info(
+        { relation: entry.info.id, unitDying: entry.localDying },
+        entry.localDying ? "unit dying: leaving the relation" : "relation dying: departing its units",
+      );
+      // A unit dying after its relation rebuilds the source from the committed state, departing as itself.
+      await entry.relationer.setDying({ localUnitDying: entry.localDying });
       if (entry.relationer.queue.closed) this.#forget(entry);
     }
   }
@@ -373,14 +416,45 @@ export class Uniter {
     this.#config.logger.info({ relation: entry.info.id }, "relation broken: left scope");
   }
 
+  async #watchUnit(): Promise<void> {
+    try {
+      for await (const unit of this.#config.api.watchUnit(this.#stop.signal)) this.#onUnit(unit);
+      // The unit was removed (by this agent's EnsureUnitDead before a restart, or by an administrator).
+      if (!this.#stop.signal.aborted) this.#onUnit(undefined);
+    } catch (err) {
+      if (!this.#stop.signal.aborted) this.#fail(err);
+    }
+  }
+
+  #onUnit(unit: UnitInfo | undefined): void {
+    const wasDying = this.#unitDying;
+    this.#life = unit ? unit.life : "dead";
+    this.#unitKnown();
+    if (!unit) this.#config.logger.info({ unit: this.#config.unitName }, "unit removed");
+    else if (this.#unitDying && !wasDying) {
+      this.#config.logger.info({ unit: unit.name, life: unit.life }, "unit dying: leaving every relation");
+      for (const entry of this.#entries.values()) this.#requestDying(entry);
+    }
+    this.#poke();
+  }
+
   async #watchRelations(): Promise<void> {
     let first = true;
     try {
+      // Joining depends on the unit's life: a dying unit enters no scope.
+      await this.#unitKnownP;
       for await (const change of this.#config.api.watchUnitRelations(this.#stop.signal)) {
         const isFirst = first;
         first = false;
+        this.#applying++;
         this.#events = this.#events.then(() => this.#onRelations(change, isFirst));
-        await this.#events;
+        try {
+          await this.#events;
+        } finally {
+          this.#applying--;
+        }
+        this.#relationsKnown = true;
+        this.#poke();
       }
       if (!this.#stop.signal.aborted) this.#fail(new Error("relations watcher ended"));
     } catch (err) {
@@ -432,8 +506,8 @@ export class Uniter {
       return;
     }
     const inScope = r.unitsInScope.includes(this.#config.unitName);
-    // Never joined, and it is going away: nothing to run.
-    if (!alive && !inScope) return;
+    // Never joined, and it (or the unit) is going away: nothing to run.
+    if ((!alive || this.#unitDying) && !inScope) return;
     const stateDir = this.#stateDirs.get(r.id) ?? (await readStateDir(this.#relationsDir, r.id));
     this.#stateDirs.delete(r.id);
     const remoteApplication =
@@ -461,18 +535,20 @@ export class Uniter {
       relationer,
       stream: new AbortController(),
       dying: "no",
+      localDying: false,
     };
     this.#entries.set(r.id, entry);
     this.#config.logger.info(
       { relation: r.id, endpoint: local.name, remote: remoteApplication },
       "joined relation",
     );
-    if (alive) void this.#feed(entry);
+    if (alive && !this.#unitDying) void this.#feed(entry);
     else this.#requestDying(entry);
   }
 
   #requestDying(entry: Entry): void {
-    if (entry.dying === "no") entry.dying = "requested";
+    if (entry.dying === "no" || (entry.dying === "applied" && this.#unitDying && !entry.localDying))
+      entry.dying = "requested";
     this.#poke();
   }
 

@@ -703,6 +703,34 @@ const badInput: [string, string, Call, Code, string][] = [
     Code.NOT_FOUND,
     "UnitNotFound",
   ],
+  [
+    "WatchUnit empty unit",
+    "admin",
+    ({ apps }) => first(apps.watchUnit({ modelUuid: model, unit: "" })),
+    Code.INVALID_ARGUMENT,
+    "InvalidUnitName",
+  ],
+  [
+    "WatchUnit unknown unit",
+    "admin",
+    ({ apps }) => first(apps.watchUnit({ modelUuid: model, unit: "wp/9" })),
+    Code.NOT_FOUND,
+    "UnitNotFound",
+  ],
+  [
+    "WatchUnit as another unit",
+    "unit-wp-1",
+    ({ apps }) => first(apps.watchUnit({ modelUuid: model, unit: "wp/0" })),
+    Code.PERMISSION_DENIED,
+    "PermissionDenied",
+  ],
+  [
+    "WatchUnit as an application agent",
+    "application-wp",
+    ({ apps }) => first(apps.watchUnit({ modelUuid: model, unit: "wp/0" })),
+    Code.PERMISSION_DENIED,
+    "PermissionDenied",
+  ],
 ];
 
 async function first<T>(stream: AsyncIterable<T>): Promise<T | undefined> {
@@ -947,5 +975,50 @@ describe("life", () => {
     assert.deepEqual(lifes, ["DYING", "DEAD", "removed"]);
     const again = await admin.addRelation({ modelUuid: model, endpoint1: "wp:website", endpoint2: "cache" });
     assert.ok(again.relation!.id > r.id, "relation ids are never reused");
+  });
+});
+
+describe("WatchUnit", () => {
+  test("the unit's state first, then each change; removal ends the stream with UnitRemoved", async () => {
+    const apps = await svc.client(ApplicationService);
+    const { unit } = await apps.addUnit({ modelUuid: model, application: "other", machine: "7" });
+    const own = await svc.client(ApplicationService, unitTag(unit!.name));
+    const ac = new AbortController();
+    const it = own
+      .watchUnit({ modelUuid: model, unit: unit!.name }, { signal: ac.signal })
+      [Symbol.asyncIterator]();
+    const initial = (await it.next()).value!.unit!;
+    assert.deepEqual(
+      [initial.name, initial.application, initial.machine, initial.principal, initial.life],
+      [unit!.name, "other", "7", "", Life.ALIVE],
+    );
+    const byAdmin = apps.watchUnit({ modelUuid: model, unit: unit!.name })[Symbol.asyncIterator]();
+    assert.equal((await byAdmin.next()).value!.unit!.life, Life.ALIVE);
+    await byAdmin.return?.(undefined);
+
+    await apps.removeUnit({ modelUuid: model, name: unit!.name });
+    assert.equal((await it.next()).value!.unit!.life, Life.DYING);
+    // Nothing else changed: a second RemoveUnit sends nothing, so the next message is the unit's death.
+    await apps.removeUnit({ modelUuid: model, name: unit!.name });
+    await own.ensureUnitDead({ modelUuid: model, name: unit!.name });
+    const seen: Life[] = [];
+    const err = await (async () => {
+      for (;;) {
+        const { value, done } = await it.next();
+        if (done) return undefined;
+        seen.push(value.unit!.life);
+      }
+    })().catch((e: ConcordError) => e);
+    assert.ok(
+      seen.every((l) => l === Life.DEAD),
+      `after dying only dead may be seen: ${seen}`,
+    );
+    assert.equal(err?.code, Code.NOT_FOUND);
+    assert.equal(err?.kind, "UnitRemoved");
+    await assert.rejects(
+      first(own.watchUnit({ modelUuid: model, unit: unit!.name })),
+      (e: ConcordError) => e.kind === "UnitNotFound",
+    );
+    ac.abort();
   });
 });

@@ -58,6 +58,7 @@ const CODES: Partial<Record<RelationErrorKind, Code>> = {
   ApplicationNotFoundForRelation: Code.NOT_FOUND,
   ApplicationEndpointNotFound: Code.NOT_FOUND,
   UnitNotFound: Code.NOT_FOUND,
+  UnitRemoved: Code.NOT_FOUND,
   RelationUnitNotFound: Code.NOT_FOUND,
   UnitPrincipalNotFound: Code.NOT_FOUND,
   ModelNotFound: Code.NOT_FOUND,
@@ -240,7 +241,7 @@ export function modelService({ state }: HandlerDeps): ServiceImpl<typeof ModelSe
 }
 
 /** Handlers of concord.relation.v1.ApplicationService. */
-export function applicationService({ state }: HandlerDeps): ServiceImpl<typeof ApplicationService> {
+export function applicationService({ state, notifier }: HandlerDeps): ServiceImpl<typeof ApplicationService> {
   return {
     deployApplication: (req, ctx) =>
       mapped(async () => {
@@ -319,6 +320,7 @@ export function applicationService({ state }: HandlerDeps): ServiceImpl<typeof A
         await state.ensureUnitDead(m, req.name);
         return {};
       }),
+    watchUnit: (req, ctx) => watchUnit(state, notifier, req, ctx),
   };
 }
 
@@ -505,6 +507,41 @@ export function relationService({ state, notifier }: HandlerDeps): ServiceImpl<t
     watchRelationUnits: (req, ctx) => watchRelationUnits(state, notifier, req, ctx),
     watchUnitRelations: (req, ctx) => watchUnitRelations(state, notifier, req, ctx),
   };
+}
+
+// Juju's uniter learns its unit's life from this watcher: dying starts its relations' departure.
+async function* watchUnit(
+  state: RelationState,
+  notifier: ModelNotifier,
+  req: { modelUuid: string; unit: string },
+  ctx: CallContext,
+) {
+  const m = await mapped(async () => {
+    const m = model(req.modelUuid);
+    unitName(req.unit);
+    authorize.unitOrAdmin(ctx.identity, req.unit, "watch the unit");
+    return m;
+  });
+  const wakeup = new Wakeup();
+  const unsubscribe = await notifier.subscribe(m, wakeup.wake);
+  try {
+    let prev: string | undefined;
+    do {
+      const unit = await readUnit(state.sql, m, req.unit);
+      if (!unit)
+        throw toConcordError(
+          prev === undefined
+            ? new RelationError("UnitNotFound", `unit ${JSON.stringify(req.unit)} not found`)
+            : new RelationError("UnitRemoved", `unit ${JSON.stringify(req.unit)} was removed`),
+        );
+      const pb = unitToPb(unit);
+      const key = JSON.stringify(pb);
+      if (key !== prev) yield { unit: pb };
+      prev = key;
+    } while (await wakeup.wait(ctx.signal));
+  } finally {
+    await unsubscribe();
+  }
 }
 
 async function* watchRelationUnits(

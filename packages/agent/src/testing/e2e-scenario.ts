@@ -2,14 +2,10 @@
 // that log what they see and use relation-get / relation-set, and one agent killed (SIGKILL) mid-hook and
 // started again. Run against the fake relation service and against the real one. Not part of the public API.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { linesOf, relationHooks, tempDir, waitForLog, writeCharm } from "./helpers";
-
-const AGENT_BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/concord-agent.mjs");
+import type { ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { linesOf, relationHooks, spawnAgent, tempDir, waitForLog, writeCharm } from "./helpers";
 
 /**
  * The controller the scenario runs against, with applications wordpress (endpoint db, requirer, units
@@ -31,35 +27,8 @@ let controller: ScenarioController;
 const agents = new Map<string, ChildProcess>();
 
 async function startAgent(unit: string, charmDir: string): Promise<ChildProcess> {
-  const name = unit.replace("/", "-");
-  const tokenFile = join(base, `${name}.token`);
-  await writeFile(tokenFile, await controller.unitToken(unit));
-  const child = spawn(
-    process.execPath,
-    [
-      AGENT_BIN,
-      "--controller",
-      controller.address,
-      "--model",
-      controller.modelUuid,
-      "--unit",
-      unit,
-      "--token-file",
-      tokenFile,
-      "--charm-dir",
-      charmDir,
-      "--data-dir",
-      join(base, name),
-      "--hook-retry-ms",
-      "100",
-      "--restart-delay-ms",
-      "100",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LOG_LEVEL: "debug" } },
-  );
-  const out = createWriteStream(join(base, `${name}.agent.log`), { flags: "a" });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  const token = await controller.unitToken(unit);
+  const child = await spawnAgent({ ...controller, unit, token, charmDir, baseDir: base });
   agents.set(unit, child);
   return child;
 }

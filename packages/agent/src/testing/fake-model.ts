@@ -7,6 +7,7 @@ import type {
   RelationEndpointInfo,
   RelationInfo,
   SettingsWrite,
+  UnitInfo,
   UnitRelationsChange,
 } from "../types";
 
@@ -42,6 +43,8 @@ export class FakeModel {
   readonly #apps = new Map<string, RelationEndpointInfo[]>();
   readonly #relations = new Map<string, FakeRelation>();
   readonly #listeners = new Set<() => void>();
+  /** Units not alive; every other unit name is an alive unit. */
+  readonly #unitLife = new Map<string, "dying" | "removed">();
   #nextId = 0;
   #version = 0;
   /** Every settings write, in order (for assertions). */
@@ -81,6 +84,18 @@ export class FakeModel {
     this.#notify();
   }
 
+  /** Alive → dying, as RemoveUnit does. */
+  removeUnit(unit: string): void {
+    if (this.#unitLife.has(unit)) return;
+    this.#unitLife.set(unit, "dying");
+    this.#notify();
+  }
+
+  /** The unit's life; "removed" once EnsureUnitDead succeeded. */
+  unitLife(unit: string): Life | "removed" {
+    return this.#unitLife.get(unit) ?? "alive";
+  }
+
   /** The relation `uuid`, if it still exists. */
   relation(uuid: string): RelationInfo | undefined {
     const rel = this.#relations.get(uuid);
@@ -101,6 +116,17 @@ export class FakeModel {
   api(unit: string): RelationApi {
     const model = this;
     return {
+      watchUnit: (signal) => model.#watchUnit(unit, signal),
+      async ensureUnitDead() {
+        const life = model.#unitLife.get(unit);
+        if (life === "removed") return;
+        if (life === undefined) throw new FakeError("UnitNotAlive", `unit ${unit} is still alive`);
+        const scopes = [...model.#relations.values()].filter((r) => r.scope.has(unit)).length;
+        if (scopes > 0)
+          throw new FakeError("UnitsStillInScope", `unit ${unit} is still in ${scopes} scope(s)`);
+        model.#unitLife.set(unit, "removed");
+        model.#notify();
+      },
       watchUnitRelations: (signal) => model.#watchUnitRelations(unit, signal),
       watchRelationUnits: (uuid, signal) => model.#watchRelationUnits(uuid, unit, signal),
       async enterScope(uuid) {
@@ -235,6 +261,18 @@ export class FakeModel {
       },
       signal,
     ) as AsyncIterable<UnitRelationsChange>;
+  }
+
+  async *#watchUnit(unit: string, signal: AbortSignal): AsyncIterable<UnitInfo> {
+    const changes = this.#watch(
+      () => this.unitLife(unit),
+      (prev, cur) => (prev === cur ? undefined : cur),
+      signal,
+    ) as AsyncIterable<Life | "removed">;
+    for await (const life of changes) {
+      if (life === "removed") return;
+      yield { name: unit, life, principal: "" };
+    }
   }
 
   #watchRelationUnits(uuid: string, unit: string, signal: AbortSignal): AsyncIterable<RelationUnitsChange> {

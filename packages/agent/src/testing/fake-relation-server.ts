@@ -1,5 +1,6 @@
-// Serves a FakeModel as concord.relation.v1.RelationService, so that real agent processes can run against it
-// in tests. Only the calls a unit agent makes are implemented. Not part of the public API.
+// Serves a FakeModel as concord.relation.v1.RelationService (and ApplicationService's unit calls), so that
+// real agent processes can run against it in tests. Only the calls a unit agent makes are implemented. Not
+// part of the public API.
 import {
   type CallContext,
   Code,
@@ -10,7 +11,7 @@ import {
   TokenAuthority,
 } from "@concord/grpc";
 import { Life } from "@concord/proto/events/v1/events";
-import { EndpointRole, RelationService } from "@concord/proto/relation/v1/relation";
+import { ApplicationService, EndpointRole, RelationService } from "@concord/proto/relation/v1/relation";
 import type { RelationApi, RelationInfo } from "../types";
 import { FakeError, type FakeModel } from "./fake-model";
 
@@ -27,7 +28,7 @@ function relation(r: RelationInfo) {
     uuid: r.uuid,
     id: r.id,
     key: r.endpoints.map((e) => `${e.application}:${e.name}`).join(" "),
-    life: r.life === "alive" ? Life.ALIVE : r.life === "dying" ? Life.DYING : Life.DEAD,
+    life: lifeOf(r.life),
     suspended: r.suspended,
     endpoints: r.endpoints.map((e) => ({
       application: e.application,
@@ -42,6 +43,9 @@ function relation(r: RelationInfo) {
     unitsInScope: r.unitsInScope,
   };
 }
+
+const lifeOf = (life: RelationInfo["life"]) =>
+  life === "alive" ? Life.ALIVE : life === "dying" ? Life.DYING : Life.DEAD;
 
 // Errors of the fake become ConcordErrors with the same kind.
 async function call<T>(fn: () => Promise<T>): Promise<T> {
@@ -142,6 +146,28 @@ export async function serveFakeModel(model: FakeModel): Promise<FakeRelationServ
       for await (const c of api(ctx, req.unit).watchUnitRelations(ctx.signal)) {
         yield { changed: c.changed.map(relation), removed: c.removed };
       }
+    },
+  });
+  server.add(ApplicationService, {
+    deployApplication: unimplemented,
+    getApplication: unimplemented,
+    listApplications: unimplemented,
+    removeApplication: unimplemented,
+    addUnit: unimplemented,
+    getUnit: unimplemented,
+    listUnits: unimplemented,
+    removeUnit: unimplemented,
+    ensureUnitDead: (req, ctx) =>
+      call(async () => {
+        await api(ctx, req.name).ensureUnitDead();
+        return {};
+      }),
+    async *watchUnit(req, ctx) {
+      for await (const u of api(ctx, req.unit).watchUnit(ctx.signal)) {
+        yield { unit: { name: u.name, application: u.name.split("/")[0]!, life: lifeOf(u.life) } };
+      }
+      if (!ctx.signal.aborted)
+        throw new ConcordError(Code.NOT_FOUND, "UnitRemoved", `unit ${JSON.stringify(req.unit)} was removed`);
     },
   });
   const port = await server.listen("127.0.0.1:0");

@@ -1,9 +1,59 @@
-// Helpers shared by the agent's tests: charms made of shell scripts, a log to await, temp dirs, a logger.
-import { watch } from "node:fs";
+// Helpers shared by the agent's tests: charms made of shell scripts, a log to await, temp dirs, a logger,
+// agent processes.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, watch } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AgentLogger } from "../types";
+
+const AGENT_BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/concord-agent.mjs");
+
+/** Where and as whom a test's concord-agent process runs. */
+export interface AgentProcessOptions {
+  address: string;
+  modelUuid: string;
+  unit: string;
+  token: string;
+  charmDir: string;
+  /** Holds `<unit>` (data dir), `<unit>.token` and `<unit>.agent.log` (stdout and stderr), `/` as `-`. */
+  baseDir: string;
+}
+
+/** Starts a concord-agent process with short hook-retry and restart delays. */
+export async function spawnAgent(options: AgentProcessOptions): Promise<ChildProcess> {
+  const name = options.unit.replace("/", "-");
+  const tokenFile = join(options.baseDir, `${name}.token`);
+  await writeFile(tokenFile, options.token);
+  const child = spawn(
+    process.execPath,
+    [
+      AGENT_BIN,
+      "--controller",
+      options.address,
+      "--model",
+      options.modelUuid,
+      "--unit",
+      options.unit,
+      "--token-file",
+      tokenFile,
+      "--charm-dir",
+      options.charmDir,
+      "--data-dir",
+      join(options.baseDir, name),
+      "--hook-retry-ms",
+      "100",
+      "--restart-delay-ms",
+      "100",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LOG_LEVEL: "debug" } },
+  );
+  const out = createWriteStream(join(options.baseDir, `${name}.agent.log`), { flags: "a" });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return child;
+}
 
 /** A fresh temporary directory (short path: it holds unix sockets), removed by `cleanup`. */
 export async function tempDir(prefix = "ca-"): Promise<{ path: string; cleanup: () => Promise<void> }> {

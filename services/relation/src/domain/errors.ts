@@ -28,6 +28,7 @@ export type RelationErrorKind =
   | "ApplicationNotFound"
   | "ApplicationAlreadyExists"
   | "UnitNotFound"
+  | "UnitRemoved"
   | "UnitNotAlive"
   | "ApplicationUUIDNotValid"
   | "UnitUUIDNotValid"
