@@ -110,6 +110,8 @@ function isAlive(pid: number): boolean {
 }
 
 class EmbeddedLog implements EventLog {
+  /** Sequences are handed out at the call, and a failed write fails every later append (see `flush`). */
+  readonly ordersPipelinedAppends = true;
   private readonly messages: LogMessage[] = [];
   private readonly last = new Map<string, LogMessage>();
   /** msgId → sequence and time of the message first stored with it, oldest first. */

@@ -231,6 +231,47 @@ test("while the log is unavailable the relay retries, logging once per outage, a
   );
 });
 
+test("a pipelined batch whose tail failed keeps the acknowledged head and retries the rest in order", async (t) => {
+  const { schema, log } = await setup(t);
+  assert.equal(log.ordersPipelinedAppends, true);
+  let calls = 0;
+  // The first batch of five: appends 3 to 5 fail, as a log that stopped mid-batch would fail them.
+  const stumbling: EventLog = {
+    ...log,
+    append: (subject, data, opts) => {
+      calls++;
+      if (calls >= 3 && calls <= 5) {
+        return Promise.reject(new EventLogError("EventLogUnavailable", "write failed"));
+      }
+      return log.append(subject, data, opts);
+    },
+    read: (from, limit) => log.read(from, limit),
+  };
+  const relay = startRelay({
+    sql: db.sql,
+    schema,
+    log: stumbling,
+    batchSize: 5,
+    pollMs: 20,
+    maxBackoffMs: 5,
+  });
+  t.after(() => relay.stop());
+  const ids = Array.from({ length: 7 }, (_, i) => `a/${i}`);
+  await db.sql.begin((tx) =>
+    writeOutbox(
+      tx,
+      schema,
+      ids.map((id) => unitEvent(MODEL, id)),
+    ),
+  );
+  await relay.drained();
+  assert.deepEqual(
+    (await log.read(1, 20)).map((m) => decode(m).id),
+    ids,
+  );
+  assert.equal(calls, 10, "five pipelined, the three that failed one by one, then the last two pipelined");
+});
+
 test("one relay per schema publishes; a standby takes over when it stops", async (t) => {
   const { schema, log } = await setup(t);
   const appendsBy = { a: 0, b: 0 };

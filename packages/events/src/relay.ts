@@ -8,7 +8,8 @@ const silent: Logger = { info() {}, warn() {}, error() {} };
 /**
  * Starts publishing `<schema>.outbox` to the event log. Only one relay per schema publishes at a time (a
  * session advisory lock on a reserved connection); others stand by and take over when it goes away. Rows are
- * published in id order with their msgId and deleted once the log has acknowledged them, so a crash between
+ * published in id order with their msgId (a batch pipelined when the log keeps the order of appends it has
+ * not acknowledged yet) and deleted once the log has acknowledged them, so a crash between
  * publish and delete re-publishes rows the log then drops as duplicates. Wakes on the writers' notifications,
  * with a poll as fallback; while the log is unavailable it retries with back-off, logging once per outage.
  */
@@ -106,12 +107,30 @@ class OutboxRelay implements Relay {
       }
       this.drainWaiters.unshift(...waiters);
       const published: string[] = [];
-      for (const row of rows) {
+      const acked = this.options.log.ordersPipelinedAppends ? await this.publishPipelined(rows) : 0;
+      for (const row of rows.slice(0, acked)) published.push(row.id);
+      // One at a time from the first row not acknowledged: the retries and the outage handling.
+      for (const row of rows.slice(acked)) {
         if (!(await this.publish(row))) break;
         published.push(row.id);
       }
       if (published.length > 0) await conn`delete from ${conn(this.table)} where id in ${conn(published)}`;
     }
+  }
+
+  /**
+   * Appends every row without waiting for the previous acknowledgement (the log keeps call order); returns how
+   * many rows from the first were acknowledged. The rest are retried in order, the log dropping as duplicates
+   * those it stored without acknowledging.
+   */
+  private async publishPipelined(
+    rows: { subject: string; msg_id: string; payload: Buffer }[],
+  ): Promise<number> {
+    const acks = await Promise.allSettled(
+      rows.map((row) => this.options.log.append(row.subject, row.payload, { msgId: row.msg_id })),
+    );
+    const failed = acks.findIndex((a) => a.status === "rejected");
+    return failed < 0 ? rows.length : failed;
   }
 
   /** Appends one row, retrying while the log is unavailable; false when stopped first. */

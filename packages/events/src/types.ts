@@ -86,6 +86,13 @@ export interface EventLog {
   info(): Promise<LogInfo>;
   /** Stops every subscription and releases the log. */
   close(): Promise<void>;
+  /**
+   * True when appends issued without awaiting each other are stored in call order and a failed append is never
+   * followed by a stored later one; the outbox relay then pipelines its batches. JetStream keeps one
+   * connection's order but cannot promise the second part: a message dropped mid-batch (a stream leader change,
+   * a route that fails) while later ones are stored would be stored after them when retried.
+   */
+  readonly ordersPipelinedAppends?: boolean;
 }
 
 /** The logging calls the event kit makes; a pino logger satisfies it. */

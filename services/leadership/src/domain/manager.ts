@@ -215,6 +215,10 @@ export class LeaseManager {
     const signal = this.#abort.signal;
     try {
       return await this.#withRetries(async () => {
+        // A renewal is the common claim: a store that fuses the branch answers it in one round trip.
+        if (this.#store.claimOrExtendLease) {
+          return this.#store.claimOrExtendLease(key, holder, durationMs, signal);
+        }
         const [current] = await this.#store.leases(key, signal);
         if (!current) return this.#store.claimLease(key, holder, durationMs, signal);
         if (current.info.holder === holder) return this.#store.extendLease(key, holder, durationMs, signal);
@@ -225,7 +229,8 @@ export class LeaseManager {
         case "ErrClaimDenied":
           throw err;
         case "ErrHeld":
-          // Lost the insert race: the unique key says someone else got there first.
+          // Lost the insert race (the unique key says someone else got there first), or the fused claim saw
+          // another holder.
           throw new LeaseError("ErrClaimDenied", undefined, { cause: err });
         case "ErrInvalid":
           this.#logger.info(`claim of ${describeKey(key)} for ${holder} denied after repeated stale reads`);

@@ -52,6 +52,18 @@ export interface LeaseStore {
   claimLease(key: LeaseKey, holder: string, durationMs: number, signal?: AbortSignal): Promise<ClaimResult>;
   /** Sets expiry = max(expiry, now + duration) for the holder's live lease, keeping the term; else ErrInvalid. */
   extendLease(key: LeaseKey, holder: string, durationMs: number, signal?: AbortSignal): Promise<ClaimResult>;
+  /**
+   * Optional fast path of the manager's claim (spec §7.2's read-then-claim-or-extend, fused): extends the
+   * holder's live lease keeping its term, claims the key with a new term when no live lease exists, fails with
+   * ErrHeld when another holder's live lease exists and ErrInvalid when the lease changed under it. A store
+   * without it gets the read and the separate calls.
+   */
+  claimOrExtendLease?(
+    key: LeaseKey,
+    holder: string,
+    durationMs: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimResult>;
   /** Deletes the holder's live lease; ErrInvalid when missing or held by another. Pins stay on the key. */
   revokeLease(key: LeaseKey, holder: string, signal?: AbortSignal): Promise<void>;
   /** A recent snapshot of the live leases, optionally of one key only. */

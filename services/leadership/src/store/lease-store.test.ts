@@ -88,6 +88,42 @@ describe("PgLeaseStore", () => {
     assert.equal(term?.term, 1, "a lost race consumes no term");
   });
 
+  test("claim-or-extend: one statement renews, a free key gets a new term and an event, a rival gets ErrHeld", async () => {
+    const clock = new ManualClock(0);
+    const store = new PgLeaseStore({ sql: db.sql, testClock: clock });
+    const key = freshKey();
+    const events = async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from leadership.outbox where subject like ${`%.leader.${key.lease}`}`;
+      return row?.n;
+    };
+    assert.deepEqual(await store.claimOrExtendLease(key, "a/0", 10_000), { term: 1 });
+    assert.equal(await events(), 1);
+    clock.advance(5_000);
+    assert.deepEqual(await store.claimOrExtendLease(key, "a/0", 10_000), { term: 1 });
+    assert.deepEqual(await store.claimOrExtendLease(key, "a/0", 1_000), { term: 1 });
+    assert.equal((await store.leases(key))[0]?.info.expiryMs, 15_000, "renewal never shortens");
+    assert.equal(await events(), 1, "a renewal writes no event");
+    assert.equal(await kindOf(store.claimOrExtendLease(key, "a/1", 10_000)), "ErrHeld");
+    clock.advance(10_000);
+    assert.deepEqual(await store.claimOrExtendLease(key, "a/0", 10_000), { term: 2 }, "lapsed: a new tenure");
+    await store.pinLease(key, "machine-0");
+    clock.advance(20_000);
+    assert.deepEqual(await store.claimOrExtendLease(key, "a/0", 10_000), { term: 2 }, "pinned: still held");
+    assert.equal(await kindOf(store.claimOrExtendLease(key, "a/1", 10_000)), "ErrHeld");
+    assert.equal(await events(), 2);
+  });
+
+  test("concurrent claim-or-extends of a free lease: exactly one wins", async () => {
+    const store = new PgLeaseStore({ sql: db.sql });
+    const key = freshKey();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => kindOf(store.claimOrExtendLease(key, `a/${i}`, 30_000))),
+    );
+    assert.equal(results.filter((r) => r === "ok").length, 1);
+    assert.equal(results.filter((r) => r === "ErrHeld").length, 7);
+  });
+
   test("every change of holder writes a leader event in the same transaction", async () => {
     const clock = new ManualClock(0);
     const store = new PgLeaseStore({ sql: db.sql, testClock: clock });

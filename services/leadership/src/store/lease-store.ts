@@ -137,6 +137,36 @@ export class PgLeaseStore implements LeaseStore {
     });
   }
 
+  /**
+   * The renewal in one autocommitted statement: extend when `holder` holds the live lease, else report the live
+   * lease's holder from the same snapshot. Only an acquisition (no live lease) takes a transaction, because it
+   * draws a new term and writes the leader event with it.
+   */
+  async claimOrExtendLease(
+    key: LeaseKey,
+    holder: string,
+    durationMs: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimResult> {
+    return this.#run(signal, async () => {
+      const sql = this.#sql;
+      const now = this.now();
+      const [row] = await sql<{ term: string | null; holder: string | null }[]>`
+        with extended as (
+          update leadership.lease l
+          set expiry_at = greatest(l.expiry_at, ${now} + ${durationMs}::float8 * interval '1 millisecond')
+          where ${keyMatch(sql, key, "l")} and l.holder = ${holder} and not ${expired(sql, now, "l")}
+          returning l.term)
+        select (select term from extended) as term,
+               (select l.holder from leadership.lease l
+                where ${keyMatch(sql, key, "l")} and not ${expired(sql, now, "l")}) as holder`;
+      if (row?.term != null) return { term: Number(row.term) };
+      if (row?.holder == null) return this.claimLease(key, holder, durationMs, signal);
+      // The snapshot showing the caller as holder while the update found nothing: a concurrent revoke or sweep.
+      throw new LeaseError(row.holder === holder ? "ErrInvalid" : "ErrHeld");
+    });
+  }
+
   async revokeLease(key: LeaseKey, holder: string, signal?: AbortSignal): Promise<void> {
     await this.#run(signal, () =>
       this.#sql.begin(async (tx) => {

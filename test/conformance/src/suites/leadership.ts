@@ -183,6 +183,8 @@ function countingStore(inner: LeaseStore, activity: Activity): LeaseStore {
     unpinLease: count(inner.unpinLease.bind(inner)),
     pinned: count(inner.pinned.bind(inner)),
     expireLeases: count(inner.expireLeases.bind(inner)),
+    // The PostgreSQL store's fused claim is what the service runs; fault-injecting stores leave it out.
+    ...(inner.claimOrExtendLease && { claimOrExtendLease: count(inner.claimOrExtendLease.bind(inner)) }),
   };
 }
 
