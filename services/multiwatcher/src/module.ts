@@ -1,5 +1,5 @@
+import { ConfigError, env } from "@concord/config";
 import type { RunningService, ServiceModule } from "@concord/runtime";
-import { systemClock } from "./domain";
 import { type Feed, startFeed } from "./feed";
 import { registerMetrics } from "./metrics";
 import { MultiwatcherService, multiwatcherHandlers } from "./server";
@@ -18,7 +18,7 @@ export const multiwatcherModule: ServiceModule = {
     const hooks = registerMetrics(deps.metrics.registry, () => feed?.multiwatcher.metrics());
     feed = startFeed({
       log: deps.events,
-      clock: systemClock,
+      clock: deps.clock,
       logger: deps.logger,
       ...positive("CONCORD_MW_REMOVED_RETENTION_MS", "removedRetentionMs"),
       ...positive("CONCORD_MW_BOOKMARK_INTERVAL_MS", "bookmarkIntervalMs"),
@@ -31,11 +31,11 @@ export const multiwatcherModule: ServiceModule = {
 };
 
 function positive<K extends string>(variable: string, key: K): Partial<Record<K, number>> {
-  const text = process.env[variable];
-  if (text === undefined || text === "") return {};
+  const text = env(variable);
+  if (text === undefined) return {};
   const value = Number(text);
   if (!(Number.isSafeInteger(value) && value > 0)) {
-    throw new Error(`${variable} must be a positive number of milliseconds, not ${JSON.stringify(text)}`);
+    throw new ConfigError(`${variable} must be a positive number of milliseconds, not ${JSON.stringify(text)}`);
   }
   return { [key]: value } as Partial<Record<K, number>>;
 }
