@@ -15,11 +15,15 @@ case "$cmd" in
     export CONCORD_ADDR
     exec node packages/controller/bin/concord-controller.mjs "$@"
     ;;
+  gateway)
+    # One address for clients; backends from CONCORD_RELATION_ADDR, ..._LEADERSHIP_, ..._METERSTATUS_, ..._MULTIWATCHER_.
+    exec node packages/controller/bin/concord-gateway.mjs "$@"
+    ;;
   migrate) exec node packages/controller/bin/concord-migrate.mjs "$@" ;;
   token) exec node packages/controller/bin/concord-token.mjs "$@" ;;
   health) exec node deploy/image/health-check.mjs "$@" ;;
   help | -h | --help)
-    echo "usage: concord relation|leadership|meterstatus|multiwatcher|controller|migrate [service...]|token issue <identity>|health [host:port] [service]"
+    echo "usage: concord relation|leadership|meterstatus|multiwatcher|gateway|controller|migrate [service...]|token issue <identity>|health [host:port] [service]"
     ;;
   *) exec "$cmd" "$@" ;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deploys an overlay with kubectl in the order Concord needs: everything but the services (namespace, config,
-# secrets, dev databases, the migration Job), then waits for the migrations, then the services, then their rollout.
+# secrets, dev databases, the migration Job, the gateway), then waits for the migrations, then the services, then
+# their rollout and the gateway's.
 #
 # Usage: deploy/scripts/deploy.sh [overlay-dir]   (default deploy/overlays/dev)
 # Env:   KUBECTL (default kubectl), KUSTOMIZE (default: `kubectl kustomize`), TIMEOUT (default 10m)
@@ -28,6 +29,7 @@ $kubectl "${ns_args[@]}" wait --for=condition=complete job/concord-migrate --tim
 
 echo "== services"
 $kubectl apply -f "$rendered"
-for s in ${services//,/ }; do
+# The gateway (applied with the dependencies: it needs no migration) last, once its backends roll out.
+for s in ${services//,/ } gateway; do
   $kubectl "${ns_args[@]}" rollout status "deployment/concord-$s" --timeout="$timeout"
 done

@@ -1,8 +1,8 @@
 // Checks the schemas cannot express: references between objects (selectors, ports, Secrets, ConfigMaps,
 // ServiceAccounts, volumes) and the rules every Concord workload follows (probes, ports, non-root, resources).
 import { objectId } from "./schema";
-import { CONCORD_SERVICES, MIGRATE_JOB } from "./services";
-import type { Finding, K8sObject, ValidateOptions } from "./types";
+import { CONCORD_GATEWAY, CONCORD_SERVICES, MIGRATE_JOB } from "./services";
+import type { ConcordProcess, Finding, K8sObject, ValidateOptions } from "./types";
 
 // Loose views of the fields read here; the schema check has already typed them strictly.
 interface Port {
@@ -208,7 +208,7 @@ export function checkReferences(objects: readonly K8sObject[], options: Validate
   return findings;
 }
 
-/** Concord's own rules: each service's Deployment, headless Service, PDB and probes, and the migration Job. */
+/** Concord's own rules: each service's and the gateway's Deployment, Service, PDB and probes, and the migration Job. */
 export function checkConcord(objects: readonly K8sObject[]): Finding[] {
   const findings: Finding[] = [];
   const find = (kind: string, name: string) =>
@@ -216,29 +216,49 @@ export function checkConcord(objects: readonly K8sObject[]): Finding[] {
   const add = (o: K8sObject | undefined, path: string | undefined, message: string, name = "-") =>
     findings.push({ object: o ? objectId(o) : name, ...(path ? { path } : {}), message });
   const images = new Set<string>();
+  const base = "spec.template.spec.containers[0]";
 
-  for (const svc of CONCORD_SERVICES) {
-    const name = `concord-${svc.name}`;
+  /** The Deployment, Service and PDB every Concord process has; returns the Deployment's container. */
+  const checkProcess = (
+    proc: ConcordProcess,
+    secrets: string[],
+    headless: boolean,
+  ): Container | undefined => {
+    const name = `concord-${proc.name}`;
     const deployment = find("Deployment", name);
-    if (!deployment) {
-      add(undefined, undefined, "missing", `Deployment/${name}`);
-      continue;
+    let container: Container | undefined;
+    if (!deployment) add(undefined, undefined, "missing", `Deployment/${name}`);
+    else {
+      container = workloads([deployment])[0]?.pod.containers[0];
+      if (!container) add(deployment, "spec.template.spec.containers", "no container");
+      else checkContainer(deployment, container, proc, secrets);
     }
-    const w = workloads([deployment])[0];
-    const c = w?.pod.containers[0];
-    if (!w || !c) {
-      add(deployment, "spec.template.spec.containers", "no container");
-      continue;
+
+    const service = find("Service", name);
+    const ports =
+      (service?.spec as { clusterIP?: string; ports?: { name?: string; port: number }[] } | undefined) ?? {};
+    if (!service) add(undefined, undefined, "missing", `Service/${name}`);
+    else if (headless && ports.clusterIP !== "None")
+      add(service, "spec.clusterIP", "must be headless (None): clients balance per pod");
+    else if (!headless && ports.clusterIP === "None")
+      add(service, "spec.clusterIP", "must not be headless: clients connect to one stable address");
+    else if (!ports.ports?.some((p) => p.name === "grpc" && p.port === proc.port)) {
+      add(service, "spec.ports", `must expose grpc on ${proc.port}`);
     }
-    const base = "spec.template.spec.containers[0]";
+    if (!find("PodDisruptionBudget", name))
+      add(undefined, undefined, "missing", `PodDisruptionBudget/${name}`);
+    return container;
+  };
+
+  const checkContainer = (deployment: K8sObject, c: Container, proc: ConcordProcess, secrets: string[]) => {
     if (c.image) images.add(c.image);
-    if (c.args?.[0] !== svc.name)
-      add(deployment, `${base}.args`, `must start the ${svc.name} process (args: ["${svc.name}"])`);
+    if (c.args?.[0] !== proc.name)
+      add(deployment, `${base}.args`, `must start the ${proc.name} process (args: ["${proc.name}"])`);
     const env = new Map((c.env ?? []).map((e) => [e.name, e]));
-    if (env.get("CONCORD_ADDR")?.value !== `0.0.0.0:${svc.port}`) {
-      add(deployment, `${base}.env`, `CONCORD_ADDR must be 0.0.0.0:${svc.port}`);
+    if (env.get("CONCORD_ADDR")?.value !== `0.0.0.0:${proc.port}`) {
+      add(deployment, `${base}.env`, `CONCORD_ADDR must be 0.0.0.0:${proc.port}`);
     }
-    for (const secret of ["DATABASE_URL", "CONCORD_TOKEN_SECRET"]) {
+    for (const secret of secrets) {
       if (!env.get(secret)?.valueFrom?.secretKeyRef)
         add(deployment, `${base}.env`, `${secret} must come from a Secret`);
     }
@@ -246,26 +266,30 @@ export function checkConcord(objects: readonly K8sObject[]): Finding[] {
       add(deployment, `${base}.envFrom`, "must read the concord-config ConfigMap");
     }
     const port = (n: string) => c.ports?.find((p) => p.name === n)?.containerPort;
-    if (port("grpc") !== svc.port) add(deployment, `${base}.ports`, `port grpc must be ${svc.port}`);
-    if (port("metrics") !== svc.port + 1)
-      add(deployment, `${base}.ports`, `port metrics must be ${svc.port + 1}`);
-    if (c.readinessProbe?.grpc?.port !== svc.port || c.readinessProbe.grpc.service !== svc.health) {
-      add(deployment, `${base}.readinessProbe`, `must be a gRPC probe of ${svc.health} on ${svc.port}`);
+    if (port("grpc") !== proc.port) add(deployment, `${base}.ports`, `port grpc must be ${proc.port}`);
+    if (port("metrics") !== proc.port + 1)
+      add(deployment, `${base}.ports`, `port metrics must be ${proc.port + 1}`);
+    if (c.readinessProbe?.grpc?.port !== proc.port || (c.readinessProbe.grpc.service ?? "") !== proc.health) {
+      add(
+        deployment,
+        `${base}.readinessProbe`,
+        `must be a gRPC probe of ${proc.health || '""'} on ${proc.port}`,
+      );
     }
     for (const probe of ["livenessProbe", "startupProbe"] as const) {
-      if (c[probe]?.grpc?.port !== svc.port)
-        add(deployment, `${base}.${probe}`, `must be a gRPC probe on ${svc.port}`);
+      if (c[probe]?.grpc?.port !== proc.port)
+        add(deployment, `${base}.${probe}`, `must be a gRPC probe on ${proc.port}`);
     }
     const annotations = (spec(deployment).template as { metadata?: { annotations?: Record<string, string> } })
       .metadata?.annotations;
     if (
       annotations?.["prometheus.io/scrape"] !== "true" ||
-      annotations["prometheus.io/port"] !== String(svc.port + 1)
+      annotations["prometheus.io/port"] !== String(proc.port + 1)
     ) {
       add(
         deployment,
         "spec.template.metadata.annotations",
-        `prometheus.io/scrape and prometheus.io/port ${svc.port + 1}`,
+        `prometheus.io/scrape and prometheus.io/port ${proc.port + 1}`,
       );
     }
     if (
@@ -274,18 +298,22 @@ export function checkConcord(objects: readonly K8sObject[]): Finding[] {
     ) {
       add(deployment, `${base}.volumeMounts`, "a read-only root needs a writable /tmp (tsx's cache)");
     }
+  };
 
-    const service = find("Service", name);
-    const ports =
-      (service?.spec as { clusterIP?: string; ports?: { name?: string; port: number }[] } | undefined) ?? {};
-    if (!service) add(undefined, undefined, "missing", `Service/${name}`);
-    else if (ports.clusterIP !== "None")
-      add(service, "spec.clusterIP", "must be headless (None): clients balance per pod");
-    else if (!ports.ports?.some((p) => p.name === "grpc" && p.port === svc.port)) {
-      add(service, "spec.ports", `must expose grpc on ${svc.port}`);
+  for (const svc of CONCORD_SERVICES) checkProcess(svc, ["DATABASE_URL", "CONCORD_TOKEN_SECRET"], true);
+
+  // The gateway: one ClusterIP address for clients; each service's backend address is that service's headless
+  // Service through the dns resolver, so its round_robin channel sees (and spreads calls over) every pod.
+  const gateway = checkProcess(CONCORD_GATEWAY, ["CONCORD_TOKEN_SECRET"], false);
+  if (gateway) {
+    const env = new Map((gateway.env ?? []).map((e) => [e.name, e.value]));
+    const deployment = find("Deployment", `concord-${CONCORD_GATEWAY.name}`);
+    for (const svc of CONCORD_SERVICES) {
+      const expected = `dns:///concord-${svc.name}:${svc.port}`;
+      const fqdn = new RegExp(`^dns:///concord-${svc.name}(\\.[\\w.-]+)?:${svc.port}$`);
+      if (!fqdn.test(env.get(svc.addressVar) ?? ""))
+        add(deployment, `${base}.env`, `${svc.addressVar} must be ${expected} (the headless Service)`);
     }
-    if (!find("PodDisruptionBudget", name))
-      add(undefined, undefined, "missing", `PodDisruptionBudget/${name}`);
   }
 
   const job = find("Job", MIGRATE_JOB);

@@ -45,6 +45,22 @@ describe("the Dockerfile", () => {
     assert.match(entry, /exec node --import tsx "services\/\$cmd\/src\/main\.ts"/);
     assert.match(entry, /migrate\) exec node packages\/controller\/bin\/concord-migrate\.mjs/);
   });
+
+  test("has an entrypoint that starts the gateway, which names every service's address variable and port", () => {
+    assert.match(
+      read("deploy/image/concord.sh"),
+      /exec node packages\/controller\/bin\/concord-gateway\.mjs/,
+    );
+    // The gateway's own table (packages/controller/src/gateway.ts) and CONCORD_SERVICES must agree.
+    const gateway = read("packages/controller/src/gateway.ts");
+    const contracts = [
+      ...gateway.matchAll(/service: "(\w+)",[^}]*?addressVar: "(\w+)",[^}]*?port: (\d+)/g),
+    ].map((m) => ({ name: m[1], addressVar: m[2], port: Number(m[3]) }));
+    assert.deepEqual(
+      contracts,
+      CONCORD_SERVICES.map((s) => ({ name: s.name, addressVar: s.addressVar, port: s.port })),
+    );
+  });
 });
 
 describe("health service names", () => {

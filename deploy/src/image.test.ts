@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { createTestDatabase, type TestDatabase } from "@concord/db";
+import * as grpc from "@grpc/grpc-js";
 import { CONCORD_SERVICES, DEPLOY_DIR } from "./index";
 
 const run = promisify(execFile);
@@ -50,9 +51,11 @@ function startInImage(container: string, args: string[], env: Record<string, str
     }, 120_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      // The all-in-one prints a banner; a standalone service logs {"msg":"serving","address":...}.
+      // The all-in-one prints a banner; a standalone service logs {"address":...,"msg":"serving"}, the gateway
+      // {"address":...,"msg":"gateway serving"}.
       const address =
-        /SERVING on (\S+)/.exec(output)?.[1] ?? /"address":"([^"]+)"[^\n]*"msg":"serving"/.exec(output)?.[1];
+        /SERVING on (\S+)/.exec(output)?.[1] ??
+        /"address":"([^"]+)"[^\n]*"msg":"(?:gateway )?serving"/.exec(output)?.[1];
       if (address) {
         clearTimeout(deadline);
         child.stdout?.off("data", onData);
@@ -84,6 +87,28 @@ async function health(address: string, service: string): Promise<string> {
     const e = err as { stdout?: string; stderr?: string };
     return `${e.stdout?.trim() ?? ""} ${e.stderr?.trim() ?? ""}`.trim();
   }
+}
+
+/** One unary call with an empty request and raw bytes, optionally with a bearer token; resolves with its status. */
+function rawCall(address: string, path: string, token?: string): Promise<grpc.status> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set("authorization", `Bearer ${token}`);
+  const raw = (b: Buffer) => b;
+  return new Promise((resolve) =>
+    client.makeUnaryRequest(
+      path,
+      raw,
+      raw,
+      Buffer.alloc(0),
+      metadata,
+      { deadline: Date.now() + 10_000 },
+      (err) => {
+        client.close();
+        resolve(err?.code ?? grpc.status.OK);
+      },
+    ),
+  );
 }
 
 if (enabled) {
@@ -192,5 +217,59 @@ if (enabled) {
         }
       });
     }
+
+    // The gateway forwards to a relation service started from the image, through the dns resolver (as in the
+    // cluster, where dns:///concord-relation:17100 names the headless Service); the other three backends are
+    // unreachable, which the gateway tolerates: its health is its own, a call to a missing backend is UNAVAILABLE.
+    test("`concord gateway` answers SERVING and forwards calls to a service started from the image", async () => {
+      const env = {
+        CONCORD_MIGRATE: "1",
+        CONCORD_ADDR: "127.0.0.1:0",
+        CONCORD_METRICS_ADDR: "127.0.0.1:0",
+        DATABASE_URL: db.url,
+        NATS_URL: natsUrl,
+        CONCORD_TOKEN_SECRET: tokenSecret,
+      };
+      const relation = await startInImage(container, ["concord", "relation"], env);
+      let gateway: Started | undefined;
+      try {
+        const relationPort = relation.address.split(":").pop();
+        gateway = await startInImage(container, ["concord", "gateway"], {
+          ...env,
+          CONCORD_RELATION_ADDR: `dns:///localhost:${relationPort}`,
+          CONCORD_LEADERSHIP_ADDR: "dns:///localhost:1",
+          CONCORD_METERSTATUS_ADDR: "dns:///localhost:1",
+          CONCORD_MULTIWATCHER_ADDR: "dns:///localhost:1",
+        });
+        assert.equal(await health(gateway.address, ""), "SERVING");
+        const token = (
+          await run("buildah", [
+            ...buildah,
+            "run",
+            "--isolation",
+            "chroot",
+            "--env",
+            `CONCORD_TOKEN_SECRET=${tokenSecret}`,
+            container,
+            "--",
+            "concord",
+            "token",
+            "issue",
+            "admin",
+          ])
+        ).stdout.trim();
+        const listModels = "/concord.relation.v1.ModelService/ListModels";
+        assert.equal(await rawCall(gateway.address, listModels, token), grpc.status.OK);
+        // The relation service, not the gateway, authenticates: the token travels with the call.
+        assert.equal(await rawCall(gateway.address, listModels), grpc.status.UNAUTHENTICATED);
+        assert.equal(
+          await rawCall(gateway.address, "/concord.leadership.v1.LeadershipService/ClaimLeadership", token),
+          grpc.status.UNAVAILABLE,
+        );
+      } finally {
+        await gateway?.stop();
+        await relation.stop();
+      }
+    });
   });
 }

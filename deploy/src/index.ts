@@ -8,8 +8,8 @@ import type { Finding, K8sObject, Overlay, ValidateOptions } from "./types";
 export { checkConcord, checkReferences, workloads } from "./checks";
 export { KUSTOMIZE_VERSION, kustomizeBinary, parseManifests, render } from "./kustomize";
 export { checkSchemas, objectId } from "./schema";
-export { CONCORD_SERVICES, MIGRATE_JOB, OVERLAYS } from "./services";
-export type { ConcordService, Finding, K8sObject, Overlay, ValidateOptions } from "./types";
+export { CONCORD_GATEWAY, CONCORD_SERVICES, MIGRATE_JOB, OVERLAYS } from "./services";
+export type { ConcordProcess, ConcordService, Finding, K8sObject, Overlay, ValidateOptions } from "./types";
 
 /** The deploy/ folder. */
 export const DEPLOY_DIR = fileURLToPath(new URL("..", import.meta.url));

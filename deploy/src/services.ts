@@ -1,12 +1,35 @@
-import type { ConcordService, Overlay } from "./types";
+import type { ConcordProcess, ConcordService, Overlay } from "./types";
 
 /** The standalone services, their default ports and their health service names (deploy/README.md). */
 export const CONCORD_SERVICES: readonly ConcordService[] = [
-  { name: "relation", port: 17100, health: "concord.relation.v1.RelationService" },
-  { name: "leadership", port: 17110, health: "concord.leadership.v1.LeadershipService" },
-  { name: "meterstatus", port: 17120, health: "concord.meterstatus.v1.MeterStatusService" },
-  { name: "multiwatcher", port: 17130, health: "concord.multiwatcher.v1.MultiwatcherService" },
+  {
+    name: "relation",
+    port: 17100,
+    health: "concord.relation.v1.RelationService",
+    addressVar: "CONCORD_RELATION_ADDR",
+  },
+  {
+    name: "leadership",
+    port: 17110,
+    health: "concord.leadership.v1.LeadershipService",
+    addressVar: "CONCORD_LEADERSHIP_ADDR",
+  },
+  {
+    name: "meterstatus",
+    port: 17120,
+    health: "concord.meterstatus.v1.MeterStatusService",
+    addressVar: "CONCORD_METERSTATUS_ADDR",
+  },
+  {
+    name: "multiwatcher",
+    port: 17130,
+    health: "concord.multiwatcher.v1.MultiwatcherService",
+    addressVar: "CONCORD_MULTIWATCHER_ADDR",
+  },
 ];
+
+/** The gateway: clients' one address (a ClusterIP Service), forwarding each service's calls to its pods. */
+export const CONCORD_GATEWAY: ConcordProcess = { name: "gateway", port: 17070, health: "" };
 
 /** The migration Job's name. */
 export const MIGRATE_JOB = "concord-migrate";

@@ -20,14 +20,20 @@ export interface Finding {
   message: string;
 }
 
-/** One Concord service as the manifests must run it. */
-export interface ConcordService {
-  /** Folder under services/ and the image's command: `relation`, `leadership`, ... */
+/** One Concord process as the manifests must run it: a service or the gateway. */
+export interface ConcordProcess {
+  /** The image's command (and, for a service, its folder under services/): `relation`, ..., `gateway`. */
   name: string;
   /** Default gRPC port (CONCORD_ADDR); metrics listen on port + 1. */
   port: number;
-  /** The grpc.health.v1 service name the readiness probe asks for. */
+  /** The grpc.health.v1 service name the readiness probe asks for (`""`: the whole server). */
   health: string;
+}
+
+/** One standalone Concord service. */
+export interface ConcordService extends ConcordProcess {
+  /** The gateway's variable naming this service's address (CONCORD_RELATION_ADDR, ...). */
+  addressVar: string;
 }
 
 /** How to validate one kustomization. */

@@ -17,8 +17,8 @@ const deployment = (objects: K8sObject[], name = "concord-relation") =>
   objects.find((o) => o.kind === "Deployment" && o.metadata.name === name) as K8sObject & {
     spec: { replicas?: unknown; template: { spec: Pod } };
   };
-const container = (objects: K8sObject[]) =>
-  deployment(objects).spec.template.spec.containers[0] as Record<string, unknown>;
+const container = (objects: K8sObject[], name?: string) =>
+  deployment(objects, name).spec.template.spec.containers[0] as Record<string, unknown>;
 const messages = (objects: K8sObject[]) =>
   validateObjects(objects).map((f) => `${f.object} ${f.path ?? ""}: ${f.message}`);
 
@@ -118,5 +118,40 @@ describe("validation fails on", () => {
     const found = messages(objects).join("\n");
     assert.match(found, /Service\/concord-multiwatcher spec\.clusterIP: must be headless/);
     assert.match(found, /PodDisruptionBudget\/concord-meterstatus : missing/);
+  });
+
+  test("a gateway backend that is not a headless Service through dns:///, or a headless gateway Service", () => {
+    const objects = clone();
+    const env = container(objects, "concord-gateway").env as { name: string; value?: string }[];
+    const relation = env.find((e) => e.name === "CONCORD_RELATION_ADDR");
+    if (!relation) throw new Error("fixture changed");
+    relation.value = "concord-relation:17100"; // pick the default resolver: one address, one pod per connection
+    env.splice(
+      env.findIndex((e) => e.name === "CONCORD_MULTIWATCHER_ADDR"),
+      1,
+    );
+    const svc = objects.find(
+      (o) => o.kind === "Service" && o.metadata.name === "concord-gateway",
+    ) as K8sObject & {
+      spec: { clusterIP?: string };
+    };
+    svc.spec.clusterIP = "None";
+    const found = messages(objects).join("\n");
+    assert.match(
+      found,
+      /Deployment\/concord-gateway .*env: CONCORD_RELATION_ADDR must be dns:\/\/\/concord-relation:17100/,
+    );
+    assert.match(found, /CONCORD_MULTIWATCHER_ADDR must be dns:\/\/\/concord-multiwatcher:17130/);
+    assert.match(found, /Service\/concord-gateway spec\.clusterIP: must not be headless/);
+  });
+
+  test("a missing gateway, or one started as another process", () => {
+    const started = clone();
+    container(started, "concord-gateway").args = ["relation"];
+    assert.match(messages(started).join("\n"), /concord-gateway .*args: must start the gateway process/);
+    const objects = clone().filter((o) => o.metadata.name !== "concord-gateway");
+    const found = messages(objects).join("\n");
+    for (const kind of ["Deployment", "Service", "PodDisruptionBudget"])
+      assert.match(found, new RegExp(`${kind}/concord-gateway : missing`));
   });
 });

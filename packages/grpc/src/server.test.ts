@@ -207,3 +207,49 @@ test("a proxy forwards calls, streams, errors and the caller's token to the back
   await gateway.shutdown();
   await backend.shutdown();
 });
+
+test("a proxy spreads calls over every address of its target (round_robin) and accepts dns:/// targets", async () => {
+  const backends = ["b1", "b2"].map((name) => {
+    const b = new ConcordServer({
+      name,
+      logger: createLogger(name, "silent"),
+      metrics: new Metrics(),
+      tokens,
+    });
+    b.add(EchoService, {
+      async echo() {
+        return { text: name };
+      },
+      async *count() {},
+    });
+    return b;
+  });
+  const ports = await Promise.all(backends.map((b) => b.listen("127.0.0.1:0")));
+  const gateway = new ConcordServer({
+    name: "gateway",
+    logger: createLogger("g", "silent"),
+    metrics: new Metrics(),
+    tokens,
+  });
+  // One target naming two addresses, as a headless Service's name resolves to every pod.
+  gateway.addProxy(EchoService, `ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(",")}`);
+  const viaDns = new ConcordServer({
+    name: "gateway-dns",
+    logger: createLogger("g", "silent"),
+    metrics: new Metrics(),
+    tokens,
+  });
+  viaDns.addProxy(EchoService, `dns:///localhost:${ports[0]}`);
+  const token = await tokens.issue("unit-mysql-1");
+  const client = createClient(EchoService, `127.0.0.1:${await gateway.listen("127.0.0.1:0")}`, { token });
+  const dnsClient = createClient(EchoService, `127.0.0.1:${await viaDns.listen("127.0.0.1:0")}`, { token });
+  // pick_first would answer every call from one backend; round_robin reaches both once both are connected.
+  const answered = new Set<string>();
+  for (let i = 0; i < 200 && answered.size < 2; i++) answered.add((await client.echo({})).text);
+  assert.deepEqual([...answered].sort(), ["b1", "b2"]);
+  assert.equal((await dnsClient.echo({})).text, "b1");
+  client.close();
+  dnsClient.close();
+  await Promise.all([gateway.shutdown(), viaDns.shutdown()]);
+  await Promise.all(backends.map((b) => b.shutdown()));
+});

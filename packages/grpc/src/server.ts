@@ -34,6 +34,12 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
 }
 
+/** Channel options of a proxy's backend: balance over every address the target resolves to. */
+const BACKEND_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  "grpc.service_config_disable_resolution": 1,
+};
+
 const ANONYMOUS: Identity = { kind: "anonymous", tag: "anonymous" };
 
 type AnyHandler = (request: unknown, ctx: CallContext) => Promise<unknown> | AsyncIterable<unknown>;
@@ -46,7 +52,7 @@ export class ConcordServer {
   readonly #server = new grpc.Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
   readonly #opts: ServerOptions;
   readonly #services: DescService[] = [];
-  readonly #backends: grpc.Client[] = [];
+  readonly #backends = new Map<string, grpc.Client>();
   readonly #health = new Map<string, ServingStatus>([["", ServingStatus.SERVING]]);
   readonly #healthWatchers = new Set<() => void>();
   readonly #shutdown = new AbortController();
@@ -91,13 +97,13 @@ export class ConcordServer {
   /**
    * Forwards every call of a service to the server at `target`, untouched: request and response bytes, metadata
    * (so the backend authenticates the caller), status, details and deadline. The gateway serves one address for a
-   * stack of single-service processes this way; reflection and health still describe the whole.
+   * stack of single-service processes this way; reflection and health still describe the whole. `target` is any
+   * gRPC target (`host:port`, `dns:///name:port`, `ipv4:a:p,b:p`); calls go round_robin over its addresses.
    */
   addProxy(service: DescService, target: string): this {
     if (this.#started) throw new Error("services must be added before listen()");
     const raw = (b: Buffer) => b;
-    const backend = new grpc.Client(target, grpc.credentials.createInsecure());
-    this.#backends.push(backend);
+    const backend = this.#backend(target);
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const handlers: Record<string, grpc.UntypedHandleCall> = {};
     for (const method of service.methods) {
@@ -167,6 +173,17 @@ export class ConcordServer {
     return this;
   }
 
+  // One channel per target, shared by the services it serves. round_robin: behind a headless Service a
+  // `dns:///name:port` target resolves to every ready pod, and calls spread over all of them (pick_first would pin
+  // every call to the first address). The config is ours, not a DNS TXT record's.
+  #backend(target: string): grpc.Client {
+    const existing = this.#backends.get(target);
+    if (existing) return existing;
+    const client = new grpc.Client(target, grpc.credentials.createInsecure(), BACKEND_CHANNEL_OPTIONS);
+    this.#backends.set(target, client);
+    return client;
+  }
+
   /** Binds the address (`host:port`, port 0 = any) with reflection and returns the bound port. */
   async listen(address: string): Promise<number> {
     if (!this.#started) {
@@ -214,7 +231,7 @@ export class ConcordServer {
         done();
       });
     });
-    for (const b of this.#backends) b.close();
+    for (const b of this.#backends.values()) b.close();
   }
 
   #status(req: HealthCheckRequest): ServingStatus {

@@ -35,7 +35,9 @@ function positive<K extends string>(variable: string, key: K): Partial<Record<K,
   if (text === undefined) return {};
   const value = Number(text);
   if (!(Number.isSafeInteger(value) && value > 0)) {
-    throw new ConfigError(`${variable} must be a positive number of milliseconds, not ${JSON.stringify(text)}`);
+    throw new ConfigError(
+      `${variable} must be a positive number of milliseconds, not ${JSON.stringify(text)}`,
+    );
   }
   return { [key]: value } as Partial<Record<K, number>>;
 }
