@@ -43,10 +43,32 @@ export class ChannelNotifier {
       }
     };
   }
+
+  /**
+   * A watcher's loop: yields at once, then again after every notification on the channel that `accept` takes,
+   * until the signal aborts. Listening starts before the first step, so a read made in any step misses no later
+   * change; notifications that arrive while a step runs collapse into one more step.
+   */
+  async *changes(
+    name: string,
+    signal: AbortSignal,
+    accept: (payload: string) => boolean = () => true,
+  ): AsyncGenerator<void> {
+    const wakeup = new Wakeup();
+    const unsubscribe = await this.subscribe(name, (payload) => {
+      if (accept(payload)) wakeup.wake();
+    });
+    try {
+      do yield;
+      while (await wakeup.wait(signal));
+    } finally {
+      await unsubscribe();
+    }
+  }
 }
 
 /** Wakes a loop on demand: `wait()` resolves once `wake()` was called since the previous `wait()`. */
-export class Wakeup {
+class Wakeup {
   #pending = false;
   #resolve: (() => void) | undefined;
 
@@ -55,20 +77,19 @@ export class Wakeup {
     this.#resolve?.();
   };
 
-  /** Resolves true when woken, false once any of the signals aborts. */
-  async wait(...signals: AbortSignal[]): Promise<boolean> {
-    if (signals.some((s) => s.aborted)) return false;
+  /** Resolves true when woken, false once the signal aborts. */
+  async wait(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
     if (!this.#pending) {
-      let onAbort = (): void => undefined;
+      const onAbort = () => this.#resolve?.();
+      signal.addEventListener("abort", onAbort, { once: true });
       await new Promise<void>((resolve) => {
         this.#resolve = resolve;
-        onAbort = () => resolve();
-        for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
       });
-      for (const s of signals) s.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
       this.#resolve = undefined;
     }
-    if (signals.some((s) => s.aborted)) return false;
+    if (signal.aborted) return false;
     this.#pending = false;
     return true;
   }

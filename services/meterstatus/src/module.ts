@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
+import { ChannelNotifier } from "@concord/db";
 import { MeterStatusService } from "@concord/proto/meterstatus/v1/meterstatus";
 import type { RunningService, ServiceDeps, ServiceModule } from "@concord/runtime";
 import { startUnitConsumers } from "./consumer";
 import { meterStatusHandlers } from "./server";
-import { ModelNotifier, SCHEMA } from "./store";
+import { SCHEMA } from "./store";
 
 /** The running service; `unitEventsReached` tells tests when a unit event has been applied. */
 export interface RunningMeterStatus extends RunningService {
@@ -15,7 +16,7 @@ export interface RunningMeterStatus extends RunningService {
 export async function startMeterStatus(deps: ServiceDeps): Promise<RunningMeterStatus> {
   deps.server.add(
     MeterStatusService,
-    meterStatusHandlers({ sql: deps.sql, clock: deps.clock, notifier: new ModelNotifier(deps.sql) }),
+    meterStatusHandlers({ sql: deps.sql, clock: deps.clock, notifier: new ChannelNotifier(deps.sql) }),
   );
   const [units, models] = await startUnitConsumers({ log: deps.events, sql: deps.sql, logger: deps.logger });
   return {

@@ -3,6 +3,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Clock } from "@concord/clock";
+import type { ChannelNotifier } from "@concord/db";
 import { authorize, Code, ConcordError, errors, type Identity, type ServiceImpl } from "@concord/grpc";
 import type {
   MeterStatusResultSchema,
@@ -24,7 +25,7 @@ import {
 } from "./domain";
 import {
   listUnits,
-  type ModelNotifier,
+  modelChannel,
   readMetricsManager,
   readModelMeterStatus,
   readUnitStatuses,
@@ -33,7 +34,6 @@ import {
   setMetricsGracePeriod,
   setModelMeterStatus,
   setUnitMeterStatus,
-  Wakeup,
   writeWorkerState,
 } from "./store";
 
@@ -42,7 +42,7 @@ export interface MeterStatusServerDeps {
   sql: Sql;
   /** The controller's clock: the metrics-manager status is evaluated at its now. */
   clock: Clock;
-  notifier: ModelNotifier;
+  notifier: ChannelNotifier;
 }
 
 const KIND_CODES: Record<string, Code> = {
@@ -215,23 +215,17 @@ export function meterStatusHandlers(deps: MeterStatusServerDeps): ServiceImpl<ty
       } catch (err) {
         throw mapError(err);
       }
-      const wakeup = new Wakeup();
-      const unsubscribe = await notifier.subscribe(model, (changed) => {
-        if (changed === "" || changed === unit) wakeup.wake();
-      });
-      try {
-        let last: string | undefined;
-        do {
-          const read = await readUnitStatuses(sql, model, [unit]);
-          const own = read.units[0]?.status;
-          // Only a change of the unit's own status or of the metrics-manager state is an event.
-          const fingerprint = JSON.stringify([own, read.metricsManager]);
-          if (fingerprint === last) continue;
-          last = fingerprint;
-          yield { status: agentStatus(unit, mmStatus(read.metricsManager), own).status };
-        } while (await wakeup.wait(ctx.signal, ctx.shutdown));
-      } finally {
-        await unsubscribe();
+      // The payload names the changed unit; "" is a change of every unit (the metrics-manager state).
+      const mine = (changed: string) => changed === "" || changed === unit;
+      let last: string | undefined;
+      for await (const _ of notifier.changes(modelChannel(model), ctx.signal, mine)) {
+        const read = await readUnitStatuses(sql, model, [unit]);
+        const own = read.units[0]?.status;
+        // Only a change of the unit's own status or of the metrics-manager state is an event.
+        const fingerprint = JSON.stringify([own, read.metricsManager]);
+        if (fingerprint === last) continue;
+        last = fingerprint;
+        yield { status: agentStatus(unit, mmStatus(read.metricsManager), own).status };
       }
     },
 

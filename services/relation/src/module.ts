@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
+import { ChannelNotifier } from "@concord/db";
 import { type Consumer, startConsumer, subjectFilter } from "@concord/events";
 import { ApplicationService, ModelService, RelationService } from "@concord/proto/relation/v1/relation";
 import type { RunningService, ServiceDeps, ServiceModule } from "@concord/runtime";
 import { applicationService, modelService, relationService } from "./server";
 import { SCHEMA } from "./store/events";
-import { ModelNotifier } from "./store/notify";
 import { RelationState } from "./store/state";
 
 /** The drizzle-kit migrations of schema `relation`. */
@@ -22,7 +22,7 @@ export interface RunningRelationService extends RunningService {
  */
 export async function startRelationService(deps: ServiceDeps): Promise<RunningRelationService> {
   const state = new RelationState(deps.sql, deps.clock);
-  const notifier = new ModelNotifier(deps.sql);
+  const notifier = new ChannelNotifier(deps.sql);
   const removed = await state.removeDeadRelations();
   if (removed > 0) deps.logger.info({ removed }, "removed relations left dead by an interrupted removal");
   deps.server.add(ModelService, modelService({ state, notifier }));

@@ -2,6 +2,7 @@
 // and map domain errors (Juju's kinds) to ConcordErrors.
 import { setTimeout as delay } from "node:timers/promises";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ChannelNotifier } from "@concord/db";
 import {
   authorize,
   type CallContext,
@@ -36,9 +37,7 @@ import {
   validateUnitName,
 } from "./domain/validation";
 import { diffRelationUnits, isEmptyDiff, type RelationUnitsSnapshot } from "./domain/watch";
-import { pbLife } from "./store/events";
-import type { ModelNotifier } from "./store/notify";
-import { Wakeup } from "./store/notify";
+import { modelChannel, pbLife } from "./store/events";
 import { readUnit } from "./store/read";
 import type { RelationState } from "./store/state";
 import type { ApplicationView, RelationEndpointView, RelationView, UnitView } from "./store/types";
@@ -211,7 +210,7 @@ function authorizeRelationReader(id: Identity, r: RelationView, what: string): v
 /** What the handlers need. */
 export interface HandlerDeps {
   state: RelationState;
-  notifier: ModelNotifier;
+  notifier: ChannelNotifier;
 }
 
 /** Handlers of concord.relation.v1.ModelService. */
@@ -512,7 +511,7 @@ export function relationService({ state, notifier }: HandlerDeps): ServiceImpl<t
 // Juju's uniter learns its unit's life from this watcher: dying starts its relations' departure.
 async function* watchUnit(
   state: RelationState,
-  notifier: ModelNotifier,
+  notifier: ChannelNotifier,
   req: { modelUuid: string; unit: string },
   ctx: CallContext,
 ) {
@@ -522,31 +521,25 @@ async function* watchUnit(
     authorize.unitOrAdmin(ctx.identity, req.unit, "watch the unit");
     return m;
   });
-  const wakeup = new Wakeup();
-  const unsubscribe = await notifier.subscribe(m, wakeup.wake);
-  try {
-    let prev: string | undefined;
-    do {
-      const unit = await readUnit(state.sql, m, req.unit);
-      if (!unit)
-        throw toConcordError(
-          prev === undefined
-            ? new RelationError("UnitNotFound", `unit ${JSON.stringify(req.unit)} not found`)
-            : new RelationError("UnitRemoved", `unit ${JSON.stringify(req.unit)} was removed`),
-        );
-      const pb = unitToPb(unit);
-      const key = JSON.stringify(pb);
-      if (key !== prev) yield { unit: pb };
-      prev = key;
-    } while (await wakeup.wait(ctx.signal));
-  } finally {
-    await unsubscribe();
+  let prev: string | undefined;
+  for await (const _ of notifier.changes(modelChannel(m), ctx.signal)) {
+    const unit = await readUnit(state.sql, m, req.unit);
+    if (!unit)
+      throw toConcordError(
+        prev === undefined
+          ? new RelationError("UnitNotFound", `unit ${JSON.stringify(req.unit)} not found`)
+          : new RelationError("UnitRemoved", `unit ${JSON.stringify(req.unit)} was removed`),
+      );
+    const pb = unitToPb(unit);
+    const key = JSON.stringify(pb);
+    if (key !== prev) yield { unit: pb };
+    prev = key;
   }
 }
 
 async function* watchRelationUnits(
   state: RelationState,
-  notifier: ModelNotifier,
+  notifier: ChannelNotifier,
   req: { modelUuid: string; relationUuid: string; unit: string },
   ctx: CallContext,
 ) {
@@ -557,9 +550,9 @@ async function* watchRelationUnits(
     authorize.unitOrAdmin(ctx.identity, req.unit, "watch relation units");
     return m;
   });
-  const wakeup = new Wakeup();
-  const unsubscribe = await notifier.subscribe(m, wakeup.wake);
+  const changes = notifier.changes(modelChannel(m), ctx.signal);
   try {
+    await changes.next(); // listening: the checks and first read below miss no later change
     const unit = await mapped(async () => {
       const relation = await state.getRelation(m, req.relationUuid);
       const unit = await readUnit(state.sql, m, req.unit);
@@ -587,15 +580,15 @@ async function* watchRelationUnits(
       first = false;
       prev = snapshot;
       if (!next) return;
-    } while (await wakeup.wait(ctx.signal));
+    } while (!(await changes.next()).done);
   } finally {
-    await unsubscribe();
+    await changes.return(undefined);
   }
 }
 
 async function* watchUnitRelations(
   state: RelationState,
-  notifier: ModelNotifier,
+  notifier: ChannelNotifier,
   req: { modelUuid: string; unit: string },
   ctx: CallContext,
 ) {
@@ -605,30 +598,22 @@ async function* watchUnitRelations(
     authorize.unitOrAdmin(ctx.identity, req.unit, "watch its relations");
     return m;
   });
-  const wakeup = new Wakeup();
-  const unsubscribe = await notifier.subscribe(m, wakeup.wake);
-  try {
-    let prev: Map<string, RelationView> | undefined;
-    do {
-      const relations = await unitRelationsSnapshot(state.sql, m, req.unit);
-      if (!relations) {
-        if (!prev)
-          throw toConcordError(
-            new RelationError("UnitNotFound", `unit ${JSON.stringify(req.unit)} not found`),
-          );
-        return;
-      }
-      const next = new Map(relations.map((r) => [r.uuid, r]));
-      const changed = relations.filter((r) => {
-        const before = prev?.get(r.uuid);
-        return !before || relationChanged(before, r);
-      });
-      const removed = prev ? [...prev.keys()].filter((uuid) => !next.has(uuid)) : [];
-      if (!prev || changed.length > 0 || removed.length > 0)
-        yield { changed: changed.map(relationToPb), removed };
-      prev = next;
-    } while (await wakeup.wait(ctx.signal));
-  } finally {
-    await unsubscribe();
+  let prev: Map<string, RelationView> | undefined;
+  for await (const _ of notifier.changes(modelChannel(m), ctx.signal)) {
+    const relations = await unitRelationsSnapshot(state.sql, m, req.unit);
+    if (!relations) {
+      if (!prev)
+        throw toConcordError(new RelationError("UnitNotFound", `unit ${JSON.stringify(req.unit)} not found`));
+      return;
+    }
+    const next = new Map(relations.map((r) => [r.uuid, r]));
+    const changed = relations.filter((r) => {
+      const before = prev?.get(r.uuid);
+      return !before || relationChanged(before, r);
+    });
+    const removed = prev ? [...prev.keys()].filter((uuid) => !next.has(uuid)) : [];
+    if (!prev || changed.length > 0 || removed.length > 0)
+      yield { changed: changed.map(relationToPb), removed };
+    prev = next;
   }
 }

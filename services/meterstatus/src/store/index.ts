@@ -1,5 +1,4 @@
 export { EVENT_KIND, meterStatusEvent, modelChannel, SCHEMA } from "./events";
-export { ModelNotifier, Wakeup } from "./notify";
 export {
   listUnits,
   readMetricsManager,
